@@ -1,0 +1,46 @@
+# archspace: `make demo` runs the main job, `make test` runs the test suite.
+# Both create .venv in the repository root and install everything first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FMNIST_DIR := /usr/share/datasets/fashion-mnist
+
+.PHONY: setup demo test lint bench data clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch must come first: a looser requirement would pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet "torch==2.13.0"
+	$(BIN)/pip install --quiet -e ".[all,dev]"
+	touch $(STAMP)
+
+setup: $(STAMP) data
+
+# Fashion-MNIST from Debian's package, where we can install it (root); otherwise say how.
+data:
+	@if [ ! -f $(FMNIST_DIR)/train-images-idx3-ubyte.gz ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    (apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null && apt-get install -y -qq dataset-fashion-mnist >/dev/null)) || \
+	     echo "note: could not install dataset-fashion-mnist; tests that need it will be skipped"; \
+	  else \
+	    echo "note: Fashion-MNIST not found in $(FMNIST_DIR); install the Debian package dataset-fashion-mnist or set ARCHSPACE_FASHION_MNIST"; \
+	  fi; \
+	fi
+
+demo: setup
+	$(BIN)/archspace demo
+
+test: setup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info

@@ -1,0 +1,98 @@
+"""Architecture specs: immutable, hashable, JSON-serializable frozen dataclasses.
+
+Every spec class registers a ``kind`` so that a JSON document can be turned back into the right
+class. Same spec -> same canonical JSON -> same hash, on every machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any, ClassVar, TypeVar
+
+from archspace.errors import InvalidArchitecture
+
+_KINDS: dict[str, type[ArchSpec]] = {}
+
+T = TypeVar("T", bound="ArchSpec")
+
+
+def register_kind(cls: type[T]) -> type[T]:
+    """Class decorator: make ``cls`` loadable by ``arch_from_dict`` under ``cls.kind``."""
+    if not cls.kind:
+        raise TypeError(f"{cls.__name__} needs a non-empty `kind`")
+    _KINDS[cls.kind] = cls
+    return cls
+
+
+def _to_plain(value: Any) -> Any:
+    """Turn dataclasses / tuples into JSON-ready dicts and lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+class ArchSpec:
+    """Mixin for frozen-dataclass architecture specs.
+
+    Subclasses are ``@dataclasses.dataclass(frozen=True)`` and set ``kind``; they implement
+    ``_from_fields(d)`` when their fields are nested (the default handles flat fields).
+    """
+
+    kind: ClassVar[str] = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict with a ``kind`` key; the inverse of ``arch_from_dict``."""
+        return {"kind": self.kind, **_to_plain(self)}
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces): the basis of ``spec_hash``."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def spec_hash(self) -> str:
+        """Stable 16-hex-digit identity of the spec (sha256 of the canonical JSON)."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        """Build from a plain dict (``kind`` optional); unknown fields are rejected by name."""
+        data = {k: v for k, v in data.items() if k != "kind"}
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        for key in data:
+            if key not in names:
+                raise InvalidArchitecture(key, f"unknown field; allowed fields: {sorted(names)}")
+        return cls._from_fields(data)
+
+    @classmethod
+    def _from_fields(cls: type[T], data: dict[str, Any]) -> T:
+        try:
+            return cls(**data)
+        except TypeError as exc:  # missing required fields
+            raise InvalidArchitecture(cls.kind, str(exc)) from None
+
+
+def arch_from_dict(data: dict[str, Any]) -> ArchSpec:
+    """Rebuild any registered spec from its ``to_dict()`` form."""
+    if not isinstance(data, dict):
+        raise InvalidArchitecture("<spec>", f"expected a JSON object, got {type(data).__name__}")
+    kind = data.get("kind")
+    if kind not in _KINDS:
+        raise InvalidArchitecture("kind", f"unknown kind {kind!r}; known kinds: {sorted(_KINDS)}")
+    return _KINDS[kind].from_dict(data)
+
+
+def arch_from_json(text: str) -> ArchSpec:
+    """Parse a JSON spec; syntax errors become ``InvalidArchitecture`` naming the position."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArchitecture("<json>", f"JSON syntax error at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    return arch_from_dict(data)
+
+
+def registered_kinds() -> dict[str, type[ArchSpec]]:
+    """A copy of the kind -> class registry."""
+    return dict(_KINDS)

@@ -1,0 +1,160 @@
+"""The Space contract and composable constraints.
+
+A Space samples, validates, costs, builds, mutates and encodes architectures of one kind. Sampling,
+validation and cost are pure Python (no torch); ``build`` imports torch lazily.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from archspace.arch import ArchSpec
+from archspace.complexity.counts import Complexity
+from archspace.errors import UsageError
+
+A = TypeVar("A", bound=ArchSpec)
+
+
+def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """Accept a seed or a Generator, return a Generator (never touches global state)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+@dataclass(frozen=True)
+class Constraint(Generic[A]):
+    """A named predicate over specs; spaces hold a tuple of them and sample by rejection."""
+
+    name: str
+    check: Callable[[Any], bool]
+    description: str = ""
+
+    def __call__(self, arch: A) -> bool:
+        return bool(self.check(arch))
+
+
+@dataclass(frozen=True)
+class Regime:
+    """A complexity regime: a model is inside when every given bound holds (None = unbounded)."""
+
+    flops: tuple[float, float] | None = None
+    params: tuple[float, float] | None = None
+    acts: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("flops", "params", "acts"):
+            bounds = getattr(self, name)
+            if bounds is None:
+                continue
+            low, high = bounds
+            if not (0 <= low <= high):
+                raise UsageError(f"{name} regime must satisfy 0 <= low <= high, got {low}:{high}")
+
+    def contains(self, cx: Complexity) -> bool:
+        for name in ("flops", "params", "acts"):
+            bounds = getattr(self, name)
+            if bounds is not None and not (bounds[0] <= getattr(cx, name) <= bounds[1]):
+                return False
+        return True
+
+    @property
+    def is_unbounded(self) -> bool:
+        return self.flops is None and self.params is None and self.acts is None
+
+
+class Space(ABC, Generic[A]):
+    """Base class of every design space. Subclasses implement the abstract methods."""
+
+    name: str = ""
+    arch_class: type[ArchSpec]
+
+    def __init__(self, constraints: Sequence[Constraint] = ()) -> None:
+        self.constraints: tuple[Constraint, ...] = tuple(constraints)
+
+    # --- what every space must provide -------------------------------------------------------
+    @abstractmethod
+    def sample(self, rng: int | np.random.Generator | None = None) -> A:
+        """One architecture drawn from the space's sampling distribution (constraints applied)."""
+
+    @abstractmethod
+    def validate(self, arch: A) -> A:
+        """Return ``arch`` if it belongs to the space; raise ``InvalidArchitecture`` otherwise."""
+
+    @abstractmethod
+    def complexity(self, arch: A, **input_spec: Any) -> Complexity:
+        """Analytic flops / params / acts, without building a model."""
+
+    @abstractmethod
+    def build(self, arch: A, **kwargs: Any) -> Any:
+        """A ``torch.nn.Module`` for ``arch``."""
+
+    def neighbors(self, arch: A, distance: int = 1) -> list[A]:
+        raise NotImplementedError(f"{type(self).__name__} does not define neighbors")
+
+    def mutate(self, arch: A, rng: int | np.random.Generator | None = None) -> A:
+        raise NotImplementedError(f"{type(self).__name__} does not define mutation")
+
+    def encode(self, arch: A) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not define an encoding")
+
+    def summary(self) -> dict[str, Any]:
+        """Name, dimension and size (where countable) of the space."""
+        return {"name": self.name}
+
+    # --- shared behaviour ----------------------------------------------------------------------
+    def satisfies(self, arch: A) -> bool:
+        return all(c(arch) for c in self.constraints)
+
+    def parse(self, data: dict[str, Any]) -> A:
+        """Spec from a plain dict, validated."""
+        return self.validate(self.arch_class.from_dict(data))  # type: ignore[return-value]
+
+    def sample_distinct(
+        self,
+        n: int,
+        rng: int | np.random.Generator | None = None,
+        regime: Regime | None = None,
+        max_draws: int | None = None,
+        complexity_kwargs: dict[str, Any] | None = None,
+    ) -> list[A]:
+        """Rejection-sample ``n`` distinct architectures inside ``regime``.
+
+        Raises ``UsageError`` if ``max_draws`` (default 1000 * n + 10_000) draws do not suffice,
+        which is how an empty or nearly empty regime is reported.
+        """
+        if n < 0:
+            raise UsageError(f"n must be >= 0, got {n}")
+        gen = as_generator(rng)
+        limit = max_draws if max_draws is not None else 1000 * n + 10_000
+        kwargs = complexity_kwargs or {}
+        chosen: dict[A, None] = {}
+        for _ in range(limit):
+            if len(chosen) >= n:
+                break
+            arch = self.sample(gen)
+            if arch in chosen:
+                continue
+            if regime is not None and not regime.is_unbounded:
+                if not regime.contains(self.complexity(arch, **kwargs)):
+                    continue
+            chosen[arch] = None
+        if len(chosen) < n:
+            raise UsageError(
+                f"only {len(chosen)} of {n} distinct models of {self.name} fell in the regime "
+                f"after {limit} draws; widen the regime"
+            )
+        return list(chosen)
+
+
+def first_violation(constraints: Iterable[Constraint], arch: Any) -> Constraint | None:
+    """The first constraint ``arch`` breaks, or None."""
+    for constraint in constraints:
+        if not constraint(arch):
+            return constraint
+    return None
