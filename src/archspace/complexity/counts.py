@@ -48,8 +48,8 @@ def conv2d(cx: CostTracker, w_in: int, w_out: int, kernel: int, stride: int = 1,
            groups: int = 1, bias: bool = False, padding: int | None = None) -> CostTracker:
     """Conv2d with 'same'-style padding kernel // 2 by default."""
     pad = kernel // 2 if padding is None else padding
-    cx.height = out_size(cx.height, kernel, stride, pad)
-    cx.width = out_size(cx.width, kernel, stride, pad)
+    cx.height = (cx.height + 2 * pad - kernel) // stride + 1
+    cx.width = (cx.width + 2 * pad - kernel) // stride + 1
     locations = cx.height * cx.width
     cx.flops += kernel * kernel * w_in * w_out * locations // groups + (w_out * locations if bias else 0)
     cx.params += kernel * kernel * w_in * w_out // groups + (w_out if bias else 0)

@@ -19,6 +19,9 @@ from archspace.errors import UsageError
 
 A = TypeVar("A", bound=ArchSpec)
 
+# Draws per vectorized sampling call in ``sample_distinct`` (fixed, so results depend only on the seed).
+SAMPLE_CHUNK = 256
+
 
 def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
     """Accept a seed or a Generator, return a Generator (never touches global state)."""
@@ -34,6 +37,9 @@ class Constraint(Generic[A]):
     name: str
     check: Callable[[Any], bool]
     description: str = ""
+    # Optional map of a raw draw into the constrained set (e.g. share one value across stages),
+    # so that a strict constraint does not turn sampling into hopeless rejection.
+    project: Callable[[Any], Any] | None = None
 
     def __call__(self, arch: A) -> bool:
         return bool(self.check(arch))
@@ -107,6 +113,15 @@ class Space(ABC, Generic[A]):
         """Name, dimension and size (where countable) of the space."""
         return {"name": self.name}
 
+    def complexity_many(self, archs: Sequence[A], **input_spec: Any) -> list[Complexity]:
+        """Complexity of many models; spaces override this with a batched computation."""
+        return [self.complexity(arch, **input_spec) for arch in archs]
+
+    def sample_batch(self, rng: int | np.random.Generator | None, n: int) -> list[A]:
+        """``n`` draws at once; spaces override this with a vectorized sampler."""
+        gen = as_generator(rng)
+        return [self.sample(gen) for _ in range(n)]
+
     # --- shared behaviour ----------------------------------------------------------------------
     def satisfies(self, arch: A) -> bool:
         return all(c(arch) for c in self.constraints)
@@ -134,16 +149,18 @@ class Space(ABC, Generic[A]):
         limit = max_draws if max_draws is not None else 1000 * n + 10_000
         kwargs = complexity_kwargs or {}
         chosen: dict[A, None] = {}
-        for _ in range(limit):
-            if len(chosen) >= n:
-                break
-            arch = self.sample(gen)
-            if arch in chosen:
-                continue
-            if regime is not None and not regime.is_unbounded:
-                if not regime.contains(self.complexity(arch, **kwargs)):
-                    continue
-            chosen[arch] = None
+        rejected: set[A] = set()
+        draws = 0
+        while len(chosen) < n and draws < limit:
+            batch = self.sample_batch(gen, min(SAMPLE_CHUNK, limit - draws))
+            draws += len(batch)
+            fresh = list(dict.fromkeys(a for a in batch if a not in chosen and a not in rejected))
+            if regime is not None and not regime.is_unbounded and fresh:
+                inside = [regime.contains(cx) for cx in self.complexity_many(fresh, **kwargs)]
+                rejected.update(a for a, ok in zip(fresh, inside) if not ok)
+                fresh = [a for a, ok in zip(fresh, inside) if ok]
+            for arch in fresh[: n - len(chosen)]:
+                chosen[arch] = None
         if len(chosen) < n:
             raise UsageError(
                 f"only {len(chosen)} of {n} distinct models of {self.name} fell in the regime "

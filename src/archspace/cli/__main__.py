@@ -1,0 +1,7 @@
+"""``python -m archspace.cli``."""
+
+import sys
+
+from archspace.cli import main
+
+sys.exit(main())

@@ -1,0 +1,151 @@
+"""Analytic complexity of AnyNet models, block by block (twin of ``archspace.nn.anynet``).
+
+The same code costs one model or a whole batch: per-stage quantities may be Python ints or numpy
+integer arrays (one entry per model), and the block formulas are branch-free (a projection or SE
+module that a block lacks is multiplied by 0). Sampling uses the batched form to filter thousands
+of candidates by complexity regime at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from archspace.complexity import counts as layer
+from archspace.complexity.counts import Complexity, CostTracker
+from archspace.errors import InvalidArchitecture
+from archspace.spaces.anynet import AnyNetArch
+
+STEM_STRIDE = {"res_stem_cifar": 1, "simple_stem_in": 2, "res_stem_in": 4}
+
+
+@dataclass
+class StageArrays:
+    """One stage for a batch of models: each field an int or an int array (one entry per model)."""
+
+    depth: Any
+    width: Any
+    stride: Any
+    bottleneck_width: Any
+    groups: Any
+
+
+def stem_cost(cx: CostTracker, stem: str, w_in: int, w_out: int) -> CostTracker:
+    if stem == "res_stem_cifar":
+        layer.conv2d(cx, w_in, w_out, 3)
+    elif stem == "simple_stem_in":
+        layer.conv2d(cx, w_in, w_out, 3, stride=2)
+    else:  # res_stem_in
+        layer.conv2d(cx, w_in, w_out, 7, stride=2)
+    layer.batchnorm2d(cx, w_out)
+    if stem == "res_stem_in":
+        layer.maxpool2d(cx, w_out, 3, stride=2)
+    return cx
+
+
+def se_width(block: str, se_ratio: float, w_in: Any) -> Any:
+    """SE width = round(se_ratio * block input width) for Y blocks, 0 otherwise."""
+    if block != "Y":
+        return 0 * w_in
+    return np.rint(np.asarray(w_in) * se_ratio).astype(np.int64) if isinstance(w_in, np.ndarray) \
+        else int(round(w_in * se_ratio))
+
+
+def _add_scaled(cx: CostTracker, part: CostTracker, scale: Any) -> None:
+    cx.flops = cx.flops + part.flops * scale
+    cx.params = cx.params + part.params * scale
+    cx.acts = cx.acts + part.acts * scale
+
+
+def se_cost(cx: CostTracker, w_in: Any, w_se: Any) -> CostTracker:
+    """Squeeze-excitation: global pool, 1x1 conv down (bias), 1x1 conv up (bias); no size change."""
+    part = CostTracker(1, 1)
+    layer.conv2d(part, w_in, w_se, 1, bias=True)
+    layer.conv2d(part, w_se, w_in, 1, bias=True)
+    _add_scaled(cx, part, w_se > 0)
+    return cx
+
+
+def block_cost(cx: CostTracker, block: str, se_ratio: float, stage: StageArrays, w_in: Any, stride: Any) -> CostTracker:
+    """One block of type V, R, X or Y, including its 1x1 projection shortcut when the shape changes."""
+    w_out = stage.width
+    height, width = cx.height, cx.width
+    if block in ("V", "R"):
+        layer.batchnorm2d(layer.conv2d(cx, w_in, w_out, 3, stride=stride), w_out)
+        layer.batchnorm2d(layer.conv2d(cx, w_out, w_out, 3), w_out)
+    else:  # X / Y bottleneck
+        w_b = stage.bottleneck_width
+        layer.batchnorm2d(layer.conv2d(cx, w_in, w_b, 1), w_b)
+        layer.batchnorm2d(layer.conv2d(cx, w_b, w_b, 3, stride=stride, groups=stage.groups), w_b)
+        se_cost(cx, w_b, se_width(block, se_ratio, w_in))
+        layer.batchnorm2d(layer.conv2d(cx, w_b, w_out, 1), w_out)
+    if block != "V":
+        shortcut = layer.batchnorm2d(layer.conv2d(CostTracker(height, width), w_in, w_out, 1, stride=stride), w_out)
+        _add_scaled(cx, shortcut, (w_in != w_out) | (stride != 1))
+    return cx
+
+
+def head_cost(cx: CostTracker, w_in: Any, head_width: int, num_classes: int) -> CostTracker:
+    if head_width > 0:
+        layer.batchnorm2d(layer.conv2d(cx, w_in, head_width, 1), head_width)
+        w_in = head_width
+    layer.global_avgpool(cx)
+    return layer.linear(cx, w_in, num_classes, bias=True)
+
+
+def network_cost(block: str, stem: str, stem_width: int, head_width: int, se_ratio: float,
+                 stages: Sequence[StageArrays], resolution: int, num_classes: int, in_channels: int) -> CostTracker:
+    """Cost of the whole network; stage fields may be scalars or arrays (batched models)."""
+    if resolution < 1:
+        raise InvalidArchitecture("resolution", f"must be >= 1, got {resolution}")
+    cx = stem_cost(CostTracker(resolution, resolution), stem, in_channels, stem_width)
+    total_stride = STEM_STRIDE[stem]
+    w_in: Any = stem_width
+    for index, stage in enumerate(stages):
+        total_stride = total_stride * stage.stride
+        if np.any(np.asarray(total_stride) > resolution):
+            raise InvalidArchitecture(
+                f"stages[{index}].stride",
+                f"total stride {np.max(total_stride)} exceeds the input resolution {resolution}: "
+                "the feature map would shrink below 1x1",
+            )
+        block_cost(cx, block, se_ratio, stage, w_in, stage.stride)
+        w_in = stage.width
+        # The remaining blocks of a stage are identical: cost one, multiply by depth - 1.
+        repeat = block_cost(CostTracker(cx.height, cx.width), block, se_ratio, stage, w_in, 1)
+        _add_scaled(cx, repeat, stage.depth - 1)
+    return head_cost(cx, w_in, head_width, num_classes)
+
+
+def anynet_complexity(arch: AnyNetArch, resolution: int = 224, num_classes: int = 1000,
+                      in_channels: int = 3) -> Complexity:
+    """flops / params / acts of ``arch`` on a ``resolution`` x ``resolution`` input.
+
+    Raises ``InvalidArchitecture`` when the strides would need a feature map below 1x1.
+    """
+    stages = [StageArrays(s.depth, s.width, s.stride, s.bottleneck_width, s.groups) for s in arch.stages]
+    cx = network_cost(arch.block, arch.stem, arch.stem_width, arch.head_width, arch.se_ratio, stages,
+                      resolution, num_classes, in_channels)
+    return Complexity(int(cx.flops), int(cx.params), int(cx.acts))
+
+
+def anynet_complexity_many(archs: Sequence[AnyNetArch], resolution: int = 224, num_classes: int = 1000,
+                           in_channels: int = 3) -> list[Complexity]:
+    """Complexity of many models at once (grouped by everything that is not a per-stage number)."""
+    results: list[Complexity | None] = [None] * len(archs)
+    groups: dict[tuple, list[int]] = {}
+    for index, arch in enumerate(archs):
+        key = (arch.block, arch.stem, arch.stem_width, arch.head_width, arch.se_ratio, len(arch.stages))
+        groups.setdefault(key, []).append(index)
+    for (block, stem, stem_width, head_width, se_ratio, n_stages), members in groups.items():
+        table = np.array([[(s.depth, s.width, s.stride, s.bottleneck_width, s.groups) for s in archs[i].stages]
+                          for i in members], dtype=np.int64)
+        stages = [StageArrays(*(table[:, k, f] for f in range(5))) for k in range(n_stages)]
+        cx = network_cost(block, stem, stem_width, head_width, se_ratio, stages, resolution, num_classes, in_channels)
+        flops, params, acts = (np.broadcast_to(v, (len(members),)) for v in (cx.flops, cx.params, cx.acts))
+        for row, index in enumerate(members):
+            results[index] = Complexity(int(flops[row]), int(params[row]), int(acts[row]))
+    return results  # type: ignore[return-value]

@@ -1,0 +1,263 @@
+"""RegNet: the quantized linear parametrization of AnyNet widths and depths.
+
+RegNet is only a *generator* of ``AnyNetArch`` specs: (d, w0, wa, wm, b, g) -> per-block widths
+u_j = w0 + wa * j, quantized to w0 * wm^round(log(u_j / w0) / log(wm)) and rounded to multiples
+of 8; stages are runs of equal width. ``fit_regnet`` does the inverse for any AnyNet model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from archspace.complexity.counts import Complexity
+from archspace.errors import InvalidArchitecture
+from archspace.spaces.anynet import AnyNetArch, adjust_compatibility, validate_anynet
+from archspace.spaces.anynet_cost import anynet_complexity, anynet_complexity_many
+from archspace.spaces.base import Space, as_generator
+
+WIDTH_QUANTUM = 8
+
+
+@dataclass(frozen=True)
+class RegNetParams:
+    """The six RegNet parameters (b is the paper's bottleneck ratio, g the group width)."""
+
+    depth: int
+    w0: int
+    wa: float
+    wm: float
+    group_width: int
+    bottleneck_ratio: float = 1.0
+
+    def validate(self) -> RegNetParams:
+        if not isinstance(self.depth, int) or self.depth < 1:
+            raise InvalidArchitecture("depth", f"must be a positive integer, got {self.depth!r}")
+        if not isinstance(self.w0, int) or self.w0 <= 0 or self.w0 % WIDTH_QUANTUM:
+            raise InvalidArchitecture("w0", f"must be a positive multiple of {WIDTH_QUANTUM}, got {self.w0!r}")
+        if not self.wa >= 0:
+            raise InvalidArchitecture("wa", f"must be >= 0, got {self.wa!r}")
+        if not self.wm > 1:
+            raise InvalidArchitecture("wm", f"must be > 1, got {self.wm!r}")
+        if not isinstance(self.group_width, int) or self.group_width < 1:
+            raise InvalidArchitecture("group_width", f"must be a positive integer, got {self.group_width!r}")
+        if not self.bottleneck_ratio > 0:
+            raise InvalidArchitecture("bottleneck_ratio", f"must be > 0, got {self.bottleneck_ratio!r}")
+        return self
+
+
+@dataclass(frozen=True)
+class QuantizedWidths:
+    """Per-block widths of a RegNet before they are grouped into stages."""
+
+    block_widths: list[int]
+    exponents: list[int]
+    continuous: list[float]
+
+    @property
+    def num_stages(self) -> int:
+        return len(set(self.block_widths))
+
+    @property
+    def max_stages(self) -> int:
+        """Stages the exponents would give if no quantization level were skipped."""
+        return max(self.exponents) + 1
+
+
+def block_width_matrix(depth: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray,
+                       quantum: int = WIDTH_QUANTUM) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Quantized per-block widths for many parametrizations at once (float64, as the published models).
+
+    Returns (widths, exponents, continuous, valid), each of shape (models, max depth); ``valid``
+    marks real blocks (row i has depth[i] of them).
+    """
+    depth, w0, wa, wm = (np.atleast_1d(np.asarray(v)) for v in (depth, w0, wa, wm))
+    blocks = np.arange(int(depth.max()))[None, :]
+    continuous = blocks * wa[:, None] + w0[:, None]
+    exponents = np.round(np.log(continuous / w0[:, None]) / np.log(wm[:, None]))
+    widths = np.round(np.divide(w0[:, None] * np.power(wm[:, None], exponents), quantum)).astype(int) * quantum
+    return widths, exponents.astype(int), continuous, blocks < depth[:, None]
+
+
+def quantized_widths(depth: int, w0: float, wa: float, wm: float, quantum: int = WIDTH_QUANTUM) -> QuantizedWidths:
+    """Per-block widths of one RegNet parametrization."""
+    widths, exponents, continuous, _ = block_width_matrix(depth, w0, wa, wm, quantum)
+    return QuantizedWidths(widths[0].tolist(), exponents[0].tolist(), continuous[0].tolist())
+
+
+def _stage_runs(block_widths: list[int]) -> tuple[list[int], list[int]]:
+    """Stage widths and depths: runs of equal width (the widths are non-decreasing)."""
+    widths, depths = [], []
+    for width in block_widths:
+        if widths and widths[-1] == width:
+            depths[-1] += 1
+        else:
+            widths.append(width)
+            depths.append(1)
+    return widths, depths
+
+
+def regnet_archs(params: list[RegNetParams], block: str = "X", stem_width: int = 32,
+                 stem: str = "simple_stem_in", se_ratio: float = 0.25) -> list[AnyNetArch]:
+    """The AnyNet specs that RegNet parametrizations generate (with the compatibility adjustment)."""
+    if not params:
+        return []
+    columns = np.array([(p.depth, p.w0, p.wa, p.wm) for p in params], dtype=np.float64).T
+    widths, _, _, _ = block_width_matrix(columns[0].astype(int), *columns[1:])
+    archs = []
+    for row, p in zip(widths.tolist(), params):
+        stage_widths, stage_depths = _stage_runs(row[: p.depth])
+        n = len(stage_widths)
+        ratios = [float(p.bottleneck_ratio)] * n
+        adjusted, group_widths = adjust_compatibility(stage_widths, ratios, [p.group_width] * n)
+        archs.append(AnyNetArch.from_lists(stage_depths, adjusted, [2] * n, ratios, group_widths,
+                                           block=block, stem=stem, stem_width=stem_width, se_ratio=se_ratio))
+    return archs
+
+
+def regnet_to_anynet(params: RegNetParams, block: str = "X", stem_width: int = 32,
+                     stem: str = "simple_stem_in", se_ratio: float = 0.25) -> AnyNetArch:
+    """The AnyNet spec one RegNet parametrization generates."""
+    return regnet_archs([params.validate()], block, stem_width, stem, se_ratio)[0]
+
+
+@dataclass(frozen=True)
+class RegNetFit:
+    """Best quantized linear fit of a model's per-block widths, and its error e_fit."""
+
+    w0: float
+    wa: float
+    wm: float
+    e_fit: float
+    predicted_widths: list[int]
+
+
+def fit_regnet(block_widths: list[int] | AnyNetArch, w0_grid: int = 48, wa_grid: int = 64,
+               wm_grid: int = 61) -> RegNetFit:
+    """Grid-search (w0, wa, wm) minimizing e_fit, the mean |log(predicted / observed)| width.
+
+    The depth is the model's own; w0 ranges over multiples of 8 around the first block width,
+    wa over [0, 256) (log-spaced, plus 0) and wm over [1.5, 3] — the paper's RegNet ranges.
+    """
+    observed = np.asarray(block_widths.block_widths() if isinstance(block_widths, AnyNetArch) else block_widths, float)
+    if observed.ndim != 1 or observed.size == 0 or np.any(observed <= 0):
+        raise InvalidArchitecture("block_widths", "must be a non-empty list of positive widths")
+    first = observed[0]
+    w0s = np.unique(np.clip(np.round(np.geomspace(first / 2, first * 2, w0_grid) / 8) * 8, 8, None))
+    was = np.concatenate([[0.0], np.geomspace(0.5, 255.0, wa_grid - 1)])
+    wms = np.linspace(1.5, 3.0, wm_grid)
+    w0, wa, wm = np.meshgrid(w0s, was, wms, indexing="ij")
+    w0, wa, wm = w0.ravel()[:, None], wa.ravel()[:, None], wm.ravel()[:, None]
+    continuous = w0 + wa * np.arange(observed.size)[None, :]
+    exponents = np.round(np.log(continuous / w0) / np.log(wm))
+    predicted = np.maximum(np.round(w0 * np.power(wm, exponents) / 8) * 8, 8)
+    errors = np.abs(np.log(predicted) - np.log(observed[None, :])).mean(axis=1)
+    best = int(np.argmin(errors))
+    return RegNetFit(float(w0[best, 0]), float(wa[best, 0]), float(wm[best, 0]), float(errors[best]),
+                     predicted[best].astype(int).tolist())
+
+
+@dataclass(frozen=True)
+class RegNetRanges:
+    """Sampling ranges of the RegNet design space (the paper's: d < 64, w0, wa < 256, 1.5 <= wm <= 3)."""
+
+    depth: tuple[int, int] = (1, 63)
+    w0: tuple[int, int] = (8, 248)
+    wa: tuple[float, float] = (1.0, 255.99)
+    wm: tuple[float, float] = (1.5, 3.0)
+    bottleneck_ratios: tuple[float, ...] = (1.0, 2.0, 4.0)
+    group_widths: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    num_stages: int = 4
+
+
+def _log_uniform(rng: np.random.Generator, low: float, high: float, size: int) -> np.ndarray:
+    return np.exp(rng.uniform(np.log(low), np.log(high), size=size))
+
+
+def _stage_counts_fit(depth: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray,
+                      num_stages: int) -> np.ndarray:
+    """True where the quantization has exactly ``num_stages`` levels and skips none."""
+    widths, exponents, _, valid = block_width_matrix(depth, w0, wa, wm)
+    max_exponent = np.where(valid, exponents, -1).max(axis=1)
+    changes = ((np.diff(widths, axis=1) != 0) & valid[:, 1:]).sum(axis=1)
+    return (max_exponent + 1 == num_stages) & (changes + 1 == num_stages)
+
+
+class RegNetSpace(Space[AnyNetArch]):
+    """The RegNet design space: samples RegNet params, returns the AnyNet specs they generate.
+
+    Stage-count policy: a draw is rejected when its quantization skips a level or it does not have
+    exactly ``ranges.num_stages`` stages.
+    """
+
+    arch_class = AnyNetArch
+
+    def __init__(self, block: str = "X", ranges: RegNetRanges | None = None, constraints: tuple = ()) -> None:
+        super().__init__(constraints)
+        self.block = block
+        self.name = f"regnet{block.lower()}"
+        self.ranges = ranges or RegNetRanges()
+
+    def sample_params(self, rng: int | np.random.Generator | None = None, n: int = 1) -> list[RegNetParams]:
+        """``n`` parameter draws that pass the stage-count policy (vectorized rejection)."""
+        gen = as_generator(rng)
+        out: list[RegNetParams] = []
+        while len(out) < n:
+            # _draw_params applies the policy with the same float64 operations as quantized_widths.
+            out.extend(self._draw_params(gen, max(64, 8 * (n - len(out)))))
+        return out[:n]
+
+    def _draw_params(self, gen: np.random.Generator, m: int) -> list[RegNetParams]:
+        """Draw ``m`` raw parameter sets; keep those whose stage count fits (checked vectorized)."""
+        r = self.ranges
+        depth = gen.integers(r.depth[0], r.depth[1] + 1, size=m)
+        w0 = np.maximum(np.round(_log_uniform(gen, r.w0[0], r.w0[1] + 1, m) / 8) * 8, 8)
+        wa = np.round(_log_uniform(gen, r.wa[0], r.wa[1], m), 2)
+        wm = np.round(gen.uniform(r.wm[0], r.wm[1], size=m), 2)
+        groups = np.asarray(r.group_widths)[gen.integers(len(r.group_widths), size=m)]
+        ratios = np.asarray(r.bottleneck_ratios, float)[gen.integers(len(r.bottleneck_ratios), size=m)]
+        keep = np.flatnonzero(_stage_counts_fit(depth, w0, wa, wm, r.num_stages))
+        return [RegNetParams(int(depth[i]), int(w0[i]), float(wa[i]), float(wm[i]), int(groups[i]), float(ratios[i]))
+                for i in keep]
+
+    def params_allowed(self, params: RegNetParams) -> bool:
+        widths = quantized_widths(params.depth, params.w0, params.wa, params.wm)
+        return widths.num_stages == widths.max_stages == self.ranges.num_stages
+
+    def to_arch(self, params: RegNetParams) -> AnyNetArch:
+        return regnet_to_anynet(params, block=self.block)
+
+    def sample(self, rng: int | np.random.Generator | None = None) -> AnyNetArch:
+        return self.sample_batch(rng, 1)[0]
+
+    def sample_batch(self, rng: int | np.random.Generator | None, n: int) -> list[AnyNetArch]:
+        gen = as_generator(rng)
+        out: list[AnyNetArch] = []
+        while len(out) < n:
+            archs = regnet_archs(self.sample_params(gen, n - len(out)), block=self.block)
+            out.extend(a for a in archs if self.satisfies(a))
+        return out
+
+    def validate(self, arch: AnyNetArch) -> AnyNetArch:
+        validate_anynet(arch)
+        if arch.block != self.block:
+            raise InvalidArchitecture("block", f"{self.name} models use {self.block} blocks, got {arch.block!r}")
+        return arch
+
+    def complexity(self, arch: AnyNetArch, **input_spec: Any) -> Complexity:
+        return anynet_complexity(arch, **input_spec)
+
+    def complexity_many(self, archs: Sequence[AnyNetArch], **input_spec: Any) -> list[Complexity]:
+        return anynet_complexity_many(archs, **input_spec)
+
+    def build(self, arch: AnyNetArch, **kwargs: Any) -> Any:
+        from archspace.nn.anynet import build_anynet
+
+        return build_anynet(self.validate(arch), **kwargs)
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "dimension": 6, "size": None,
+                "parameters": ["depth", "w0", "wa", "wm", "bottleneck_ratio", "group_width"]}
