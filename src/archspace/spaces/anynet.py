@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from archspace.arch import ArchSpec, register_kind
 from archspace.errors import InvalidArchitecture
 
@@ -190,18 +192,19 @@ def _validate_stage(stage: StageSpec, where: str, block: str) -> None:
         )
 
 
-def adjust_compatibility(widths: list[int], bottleneck_ratios: list[float],
-                         group_widths: list[int]) -> tuple[list[int], list[int]]:
+def adjust_compatibility(widths: Any, bottleneck_ratios: Any, group_widths: Any) -> tuple[Any, Any]:
     """Make widths and group widths compatible, as the paper's published models do.
 
     The group width is capped at the bottleneck width, the bottleneck width is rounded to a
-    multiple of the group width, and the stage width is recomputed from it.
+    multiple of the group width (half to even), and the stage width is recomputed from it. Takes
+    lists (returns lists) or numpy arrays of any shape (returns int arrays), element-wise.
     """
-    new_widths, new_groups = [], []
-    for width, ratio, group_width in zip(widths, bottleneck_ratios, group_widths, strict=True):
-        bottleneck = int(max(1, width / ratio))
-        group_width = int(min(group_width, bottleneck))
-        bottleneck = max(group_width, int(round(bottleneck / group_width) * group_width))
-        new_widths.append(int(bottleneck * ratio))
-        new_groups.append(group_width)
-    return new_widths, new_groups
+    as_lists = isinstance(widths, list)
+    widths, ratios, groups = (np.asarray(v) for v in (widths, bottleneck_ratios, group_widths))
+    bottleneck = np.floor(np.maximum(1, widths / ratios)).astype(np.int64)
+    groups = np.minimum(groups, bottleneck).astype(np.int64)
+    bottleneck = np.maximum(groups, np.round(bottleneck / groups).astype(np.int64) * groups)
+    new_widths = np.floor(bottleneck * ratios).astype(np.int64)
+    if as_lists:
+        return new_widths.tolist(), groups.tolist()
+    return new_widths, groups

@@ -43,9 +43,9 @@ def _shared(field: str) -> Constraint:
     def check(arch: AnyNetArch) -> bool:
         return len({getattr(s, field) for s in arch.stages}) == 1
 
-    def project(arch: AnyNetArch) -> AnyNetArch:
-        value = getattr(arch.stages[0], field)
-        return replace(arch, stages=tuple(replace(s, **{field: value}) for s in arch.stages))
+    def project(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        values = draws[field]
+        return {**draws, field: np.repeat(values[:, :1], values.shape[1], axis=1)}
 
     return Constraint(f"shared_{field}", check, f"every stage has the same {field}", project)
 
@@ -55,9 +55,8 @@ def _non_decreasing(field: str) -> Constraint:
         values = [getattr(s, field) for s in arch.stages]
         return all(a <= b for a, b in zip(values, values[1:]))
 
-    def project(arch: AnyNetArch) -> AnyNetArch:
-        values = sorted(getattr(s, field) for s in arch.stages)
-        return replace(arch, stages=tuple(replace(s, **{field: v}) for s, v in zip(arch.stages, values)))
+    def project(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {**draws, field: np.sort(draws[field], axis=1)}
 
     return Constraint(f"increasing_{field}", check, f"{field}_(i+1) >= {field}_i", project)
 
@@ -101,46 +100,37 @@ class AnyNetSpace(Space[AnyNetArch]):
         return self.sample_batch(rng, 1)[0]
 
     def sample_batch(self, rng: int | np.random.Generator | None, n: int) -> list[AnyNetArch]:
-        """``n`` models: raw per-stage draws for the whole batch at once, then projections."""
+        """``n`` models: per-stage draws for the whole batch, projected and adjusted as arrays."""
         gen = as_generator(rng)
         out: list[AnyNetArch] = []
         while len(out) < n:
-            for row in zip(*self._raw_stage_arrays(gen, n - len(out))):
-                arch = self._finish(row)
-                if arch is not None:
-                    out.append(arch)
+            draws = self._raw_draws(gen, n - len(out))
+            for constraint in self.constraints:
+                if constraint.project is not None:
+                    draws = constraint.project(draws)
+            if self.block in ("X", "Y"):
+                draws["width"], draws["group_width"] = adjust_compatibility(
+                    draws["width"], draws["bottleneck_ratio"], draws["group_width"])
+            rows = zip(*(draws[f].tolist() for f in ("depth", "width", "bottleneck_ratio", "group_width")))
+            archs = (self._assemble(*row) for row in rows)
+            out.extend(a for a in archs if self.satisfies(a))
         return out
 
-    def _raw_stage_arrays(self, gen: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    def _raw_draws(self, gen: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """Independent per-stage draws, each field an array of shape (n, stages)."""
         r = self.ranges
         shape = (n, r.num_stages)
-        depths = _discrete_log_uniform_array(gen, r.max_depth, shape)
-        widths = _discrete_log_uniform_array(gen, r.width_choices, shape) * r.width_quantum
-        ratios = np.asarray(r.bottleneck_ratios, float)[gen.integers(len(r.bottleneck_ratios), size=shape)]
-        groups = np.asarray(r.group_widths)[gen.integers(len(r.group_widths), size=shape)]
-        return depths.tolist(), widths.tolist(), ratios.tolist(), groups.tolist()
+        return {
+            "depth": _discrete_log_uniform_array(gen, r.max_depth, shape),
+            "width": _discrete_log_uniform_array(gen, r.width_choices, shape) * r.width_quantum,
+            "bottleneck_ratio": np.asarray(r.bottleneck_ratios, float)[gen.integers(len(r.bottleneck_ratios), size=shape)],
+            "group_width": np.asarray(r.group_widths)[gen.integers(len(r.group_widths), size=shape)],
+        }
 
-    def _finish(self, row: tuple[list, ...]) -> AnyNetArch | None:
-        """Assemble one draw, apply the constraints' projections and the compatibility rule."""
-        depths, widths, ratios, groups = row
+    def _assemble(self, depths: list, widths: list, ratios: list, groups: list) -> AnyNetArch:
         stride = self.ranges.stride
         stages = tuple(StageSpec(d, w, stride, b, g) for d, w, b, g in zip(depths, widths, ratios, groups))
-        arch = AnyNetArch(stages=stages, block=self.block, stem=self.stem, stem_width=self.stem_width)
-        for constraint in self.constraints:
-            if constraint.project is not None:
-                arch = constraint.project(arch)
-        arch = self.make_compatible(arch)
-        return arch if self.satisfies(arch) else None
-
-    @staticmethod
-    def make_compatible(arch: AnyNetArch) -> AnyNetArch:
-        """Apply the published models' width / group-width compatibility adjustment."""
-        if arch.block not in ("X", "Y"):
-            return arch
-        widths, groups = adjust_compatibility(arch.widths, arch.bottleneck_ratios, arch.group_widths)
-        stages = tuple(StageSpec(s.depth, w, s.stride, s.bottleneck_ratio, g)
-                       for s, w, g in zip(arch.stages, widths, groups))
-        return replace(arch, stages=stages)
+        return AnyNetArch(stages=stages, block=self.block, stem=self.stem, stem_width=self.stem_width)
 
     # --- contract ---------------------------------------------------------------------------------
     def validate(self, arch: AnyNetArch) -> AnyNetArch:

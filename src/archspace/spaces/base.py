@@ -37,8 +37,10 @@ class Constraint(Generic[A]):
     name: str
     check: Callable[[Any], bool]
     description: str = ""
-    # Optional map of a raw draw into the constrained set (e.g. share one value across stages),
-    # so that a strict constraint does not turn sampling into hopeless rejection.
+    # Optional map of raw draws into the constrained set (e.g. share one value across stages),
+    # so that a strict constraint does not turn sampling into hopeless rejection. It takes and
+    # returns the space's raw draw representation (for AnyNet: per-field arrays of shape
+    # (models, stages)).
     project: Callable[[Any], Any] | None = None
 
     def __call__(self, arch: A) -> bool:
