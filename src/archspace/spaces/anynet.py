@@ -65,6 +65,18 @@ class AnyNetArch(ArchSpec):
         if isinstance(self.se_ratio, int) and not isinstance(self.se_ratio, bool):
             object.__setattr__(self, "se_ratio", float(self.se_ratio))
 
+    def __hash__(self) -> int:
+        # Specs are hashed constantly while sampling distinct models: compute the hash once.
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.stages, self.block, self.stem, self.stem_width, self.head_width, self.se_ratio))
+            self.__dict__["_hash"] = cached
+        return cached
+
+    def __getstate__(self) -> dict[str, Any]:
+        # String hashes differ between processes: never ship a cached hash in a pickle.
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     # --- convenient per-stage views --------------------------------------------------------------
     @property
     def depths(self) -> list[int]:

@@ -141,9 +141,13 @@ def anynet_complexity_many(archs: Sequence[AnyNetArch], resolution: int = 224, n
         key = (arch.block, arch.stem, arch.stem_width, arch.head_width, arch.se_ratio, len(arch.stages))
         groups.setdefault(key, []).append(index)
     for (block, stem, stem_width, head_width, se_ratio, n_stages), members in groups.items():
-        table = np.array([[(s.depth, s.width, s.stride, s.bottleneck_width, s.groups) for s in archs[i].stages]
-                          for i in members], dtype=np.int64)
-        stages = [StageArrays(*(table[:, k, f] for f in range(5))) for k in range(n_stages)]
+        table = np.array([[(s.depth, s.width, s.stride, s.bottleneck_ratio, s.group_width) for s in archs[i].stages]
+                          for i in members], dtype=np.float64)
+        depth, width, stride = (table[:, :, f].astype(np.int64) for f in range(3))
+        bottleneck = np.rint(table[:, :, 1] / table[:, :, 3]).astype(np.int64)  # as StageSpec.bottleneck_width
+        groups = bottleneck // table[:, :, 4].astype(np.int64)
+        stages = [StageArrays(depth[:, k], width[:, k], stride[:, k], bottleneck[:, k], groups[:, k])
+                  for k in range(n_stages)]
         cx = network_cost(block, stem, stem_width, head_width, se_ratio, stages, resolution, num_classes, in_channels)
         flops, params, acts = (np.broadcast_to(v, (len(members),)) for v in (cx.flops, cx.params, cx.acts))
         for row, index in enumerate(members):

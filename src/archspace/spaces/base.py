@@ -65,11 +65,15 @@ class Regime:
                 raise UsageError(f"{name} regime must satisfy 0 <= low <= high, got {low}:{high}")
 
     def contains(self, cx: Complexity) -> bool:
-        for name in ("flops", "params", "acts"):
-            bounds = getattr(self, name)
-            if bounds is not None and not (bounds[0] <= getattr(cx, name) <= bounds[1]):
-                return False
-        return True
+        return bool(self.mask(cx.flops, cx.params, cx.acts))
+
+    def mask(self, flops: Any, params: Any, acts: Any) -> Any:
+        """Element-wise membership for scalars or arrays of flops / params / acts."""
+        inside = np.ones(np.shape(flops), dtype=bool)
+        for bounds, values in ((self.flops, flops), (self.params, params), (self.acts, acts)):
+            if bounds is not None:
+                inside &= (np.asarray(values) >= bounds[0]) & (np.asarray(values) <= bounds[1])
+        return inside
 
     @property
     def is_unbounded(self) -> bool:

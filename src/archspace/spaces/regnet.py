@@ -14,10 +14,15 @@ from typing import Any
 import numpy as np
 
 from archspace.complexity.counts import Complexity
-from archspace.errors import InvalidArchitecture
-from archspace.spaces.anynet import AnyNetArch, adjust_compatibility, validate_anynet
-from archspace.spaces.anynet_cost import anynet_complexity, anynet_complexity_many
-from archspace.spaces.base import Space, as_generator
+from archspace.errors import InvalidArchitecture, UsageError
+from archspace.spaces.anynet import AnyNetArch, StageSpec, adjust_compatibility, validate_anynet
+from archspace.spaces.anynet_cost import (
+    StageArrays,
+    anynet_complexity,
+    anynet_complexity_many,
+    network_cost,
+)
+from archspace.spaces.base import SAMPLE_CHUNK, Regime, Space, as_generator
 
 WIDTH_QUANTUM = 8
 
@@ -88,16 +93,62 @@ def quantized_widths(depth: int, w0: float, wa: float, wm: float, quantum: int =
     return QuantizedWidths(widths[0].tolist(), exponents[0].tolist(), continuous[0].tolist())
 
 
-def _stage_runs(block_widths: list[int]) -> tuple[list[int], list[int]]:
-    """Stage widths and depths: runs of equal width (the widths are non-decreasing)."""
-    widths, depths = [], []
-    for width in block_widths:
-        if widths and widths[-1] == width:
-            depths[-1] += 1
-        else:
-            widths.append(width)
-            depths.append(1)
-    return widths, depths
+def stage_matrix(widths: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split per-block widths (non-decreasing per row) into stages: runs of equal width.
+
+    Returns (stage_widths, stage_depths, num_stages); the stage arrays have shape
+    (models, max stages) and are 0 past each row's last stage.
+    """
+    changes = (np.diff(widths, axis=1) != 0) & valid[:, 1:]
+    stage_index = np.concatenate([np.zeros((len(widths), 1), int), np.cumsum(changes, axis=1)], axis=1)
+    stage_index = np.where(valid, stage_index, -1)
+    num_stages = stage_index.max(axis=1) + 1
+    members = stage_index[:, None, :] == np.arange(int(num_stages.max()))[None, :, None]
+    stage_depths = members.sum(axis=2)
+    stage_widths = np.where(members, widths[:, None, :], 0).max(axis=2)
+    return stage_widths, stage_depths, num_stages
+
+
+@dataclass
+class RegNetBatch:
+    """Stage arrays of many RegNet parametrizations, shape (models, max stages)."""
+
+    widths: np.ndarray
+    depths: np.ndarray
+    ratios: np.ndarray
+    group_widths: np.ndarray
+    num_stages: np.ndarray
+
+    @classmethod
+    def from_params(cls, params: list[RegNetParams]) -> RegNetBatch:
+        columns = np.array([(p.depth, p.w0, p.wa, p.wm, p.group_width, p.bottleneck_ratio) for p in params]).T
+        block_widths, _, _, valid = block_width_matrix(columns[0].astype(int), *columns[1:4])
+        stage_widths, stage_depths, num_stages = stage_matrix(block_widths, valid)
+        ratios = np.broadcast_to(columns[5][:, None], stage_widths.shape)
+        groups = np.broadcast_to(columns[4].astype(np.int64)[:, None], stage_widths.shape)
+        widths, group_widths = adjust_compatibility(np.maximum(stage_widths, 1), ratios, groups)
+        return cls(widths, stage_depths, ratios, group_widths, num_stages)
+
+    def complexity(self, block: str, se_ratio: float, stem: str, stem_width: int,
+                   **input_spec: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """flops, params, acts arrays; every model must have the same number of stages."""
+        if len(set(self.num_stages.tolist())) != 1:
+            raise ValueError("batched complexity needs models with equal stage counts")
+        bottleneck = np.rint(self.widths / self.ratios).astype(np.int64)
+        stages = [StageArrays(self.depths[:, k], self.widths[:, k], 2, bottleneck[:, k],
+                              bottleneck[:, k] // self.group_widths[:, k]) for k in range(self.widths.shape[1])]
+        spec = {"resolution": 224, "num_classes": 1000, "in_channels": 3, **input_spec}
+        cx = network_cost(block, stem, stem_width, 0, se_ratio, stages, **spec)
+        return tuple(np.broadcast_to(v, self.widths.shape[:1]) for v in (cx.flops, cx.params, cx.acts))
+
+    def archs(self, rows: Any, block: str, stem: str, stem_width: int, se_ratio: float) -> list[AnyNetArch]:
+        out = []
+        for i in rows:
+            n = int(self.num_stages[i])
+            stages = tuple(StageSpec(int(d), int(w), 2, float(b), int(g)) for d, w, b, g in zip(
+                self.depths[i, :n], self.widths[i, :n], self.ratios[i, :n], self.group_widths[i, :n]))
+            out.append(AnyNetArch(stages=stages, block=block, stem=stem, stem_width=stem_width, se_ratio=se_ratio))
+        return out
 
 
 def regnet_archs(params: list[RegNetParams], block: str = "X", stem_width: int = 32,
@@ -105,17 +156,7 @@ def regnet_archs(params: list[RegNetParams], block: str = "X", stem_width: int =
     """The AnyNet specs that RegNet parametrizations generate (with the compatibility adjustment)."""
     if not params:
         return []
-    columns = np.array([(p.depth, p.w0, p.wa, p.wm) for p in params], dtype=np.float64).T
-    widths, _, _, _ = block_width_matrix(columns[0].astype(int), *columns[1:])
-    archs = []
-    for row, p in zip(widths.tolist(), params):
-        stage_widths, stage_depths = _stage_runs(row[: p.depth])
-        n = len(stage_widths)
-        ratios = [float(p.bottleneck_ratio)] * n
-        adjusted, group_widths = adjust_compatibility(stage_widths, ratios, [p.group_width] * n)
-        archs.append(AnyNetArch.from_lists(stage_depths, adjusted, [2] * n, ratios, group_widths,
-                                           block=block, stem=stem, stem_width=stem_width, se_ratio=se_ratio))
-    return archs
+    return RegNetBatch.from_params(params).archs(range(len(params)), block, stem, stem_width, se_ratio)
 
 
 def regnet_to_anynet(params: RegNetParams, block: str = "X", stem_width: int = 32,
@@ -200,6 +241,7 @@ class RegNetSpace(Space[AnyNetArch]):
         self.block = block
         self.name = f"regnet{block.lower()}"
         self.ranges = ranges or RegNetRanges()
+        self.stem, self.stem_width, self.se_ratio = "simple_stem_in", 32, 0.25  # the paper's RegNets
 
     def sample_params(self, rng: int | np.random.Generator | None = None, n: int = 1) -> list[RegNetParams]:
         """``n`` parameter draws that pass the stage-count policy (vectorized rejection)."""
@@ -228,7 +270,7 @@ class RegNetSpace(Space[AnyNetArch]):
         return widths.num_stages == widths.max_stages == self.ranges.num_stages
 
     def to_arch(self, params: RegNetParams) -> AnyNetArch:
-        return regnet_to_anynet(params, block=self.block)
+        return regnet_to_anynet(params, self.block, self.stem_width, self.stem, self.se_ratio)
 
     def sample(self, rng: int | np.random.Generator | None = None) -> AnyNetArch:
         return self.sample_batch(rng, 1)[0]
@@ -237,9 +279,35 @@ class RegNetSpace(Space[AnyNetArch]):
         gen = as_generator(rng)
         out: list[AnyNetArch] = []
         while len(out) < n:
-            archs = regnet_archs(self.sample_params(gen, n - len(out)), block=self.block)
+            archs = regnet_archs(self.sample_params(gen, n - len(out)), self.block, self.stem_width, self.stem,
+                                 self.se_ratio)
             out.extend(a for a in archs if self.satisfies(a))
         return out
+
+    def sample_distinct(self, n: int, rng: int | np.random.Generator | None = None, regime: Regime | None = None,
+                        max_draws: int | None = None, complexity_kwargs: dict[str, Any] | None = None) -> list[AnyNetArch]:
+        """As ``Space.sample_distinct``, but draws are filtered by regime on stage arrays before any
+        spec object is built (most draws fall outside a narrow regime)."""
+        if self.constraints or regime is None or regime.is_unbounded or n < 0:
+            return super().sample_distinct(n, rng, regime, max_draws, complexity_kwargs)
+        gen = as_generator(rng)
+        limit = max_draws if max_draws is not None else 1000 * n + 10_000
+        chosen: dict[AnyNetArch, None] = {}
+        draws = 0
+        while len(chosen) < n and draws < limit:
+            params = self.sample_params(gen, min(SAMPLE_CHUNK, limit - draws))
+            draws += len(params)
+            batch = RegNetBatch.from_params(params)
+            counts = batch.complexity(self.block, self.se_ratio, self.stem, self.stem_width, **(complexity_kwargs or {}))
+            inside = regime.mask(*counts)
+            for arch in batch.archs(np.flatnonzero(inside), self.block, self.stem, self.stem_width, self.se_ratio):
+                chosen.setdefault(arch, None)
+                if len(chosen) == n:
+                    break
+        if len(chosen) < n:
+            raise UsageError(f"only {len(chosen)} of {n} distinct models of {self.name} fell in the regime "
+                             f"after {limit} draws; widen the regime")
+        return list(chosen)
 
     def validate(self, arch: AnyNetArch) -> AnyNetArch:
         validate_anynet(arch)
