@@ -200,7 +200,8 @@ class AnyNetSpace(Space[AnyNetArch]):
             else:
                 exact *= count**n_stages
                 approx *= count**n_stages
-        return {"name": self.name, "block": self.block, "dimension": dimension, "size": exact,
+        return {"name": self.name, "block": self.block, "stem": self.stem, "stem_width": self.stem_width,
+                "dimension": dimension, "size": exact,
                 "size_paper_approx": approx, "constraints": [c.name for c in self.constraints]}
 
 

@@ -176,28 +176,43 @@ class RegNetFit:
     predicted_widths: list[int]
 
 
-def fit_regnet(block_widths: list[int] | AnyNetArch, w0_grid: int = 48, wa_grid: int = 64,
-               wm_grid: int = 61) -> RegNetFit:
-    """Grid-search (w0, wa, wm) minimizing e_fit, the mean |log(predicted / observed)| width.
+def _fit_errors(observed: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """e_fit and predicted widths of every (w0, wa, wm) candidate (1-d arrays of equal length)."""
+    continuous = w0[:, None] + wa[:, None] * np.arange(observed.size)[None, :]
+    exponents = np.round(np.log(continuous / w0[:, None]) / np.log(wm[:, None]))
+    predicted = np.maximum(np.round(w0[:, None] * np.power(wm[:, None], exponents) / 8) * 8, 8)
+    return np.abs(np.log(predicted) - np.log(observed[None, :])).mean(axis=1), predicted
 
-    The depth is the model's own; w0 ranges over multiples of 8 around the first block width,
-    wa over [0, 256) (log-spaced, plus 0) and wm over [1.5, 3] — the paper's RegNet ranges.
+
+def _grid(*axes: np.ndarray) -> tuple[np.ndarray, ...]:
+    return tuple(g.ravel() for g in np.meshgrid(*axes, indexing="ij"))
+
+
+def fit_regnet(block_widths: list[int] | AnyNetArch, refine_top: int = 8) -> RegNetFit:
+    """Fit (w0, wa, wm) minimizing e_fit, the mean |log(predicted / observed)| per-block width.
+
+    The depth is the model's own; w0 ranges over multiples of 8 around the first block width, wa
+    over [0, 256) and wm over [1.5, 3] (the paper's RegNet ranges). The search is coarse-to-fine:
+    a coarse grid, then a fine grid around each of the ``refine_top`` best coarse points.
     """
     observed = np.asarray(block_widths.block_widths() if isinstance(block_widths, AnyNetArch) else block_widths, float)
     if observed.ndim != 1 or observed.size == 0 or np.any(observed <= 0):
         raise InvalidArchitecture("block_widths", "must be a non-empty list of positive widths")
-    first = observed[0]
-    w0s = np.unique(np.clip(np.round(np.geomspace(first / 2, first * 2, w0_grid) / 8) * 8, 8, None))
-    was = np.concatenate([[0.0], np.geomspace(0.5, 255.0, wa_grid - 1)])
-    wms = np.linspace(1.5, 3.0, wm_grid)
-    w0, wa, wm = np.meshgrid(w0s, was, wms, indexing="ij")
-    w0, wa, wm = w0.ravel()[:, None], wa.ravel()[:, None], wm.ravel()[:, None]
-    continuous = w0 + wa * np.arange(observed.size)[None, :]
-    exponents = np.round(np.log(continuous / w0) / np.log(wm))
-    predicted = np.maximum(np.round(w0 * np.power(wm, exponents) / 8) * 8, 8)
-    errors = np.abs(np.log(predicted) - np.log(observed[None, :])).mean(axis=1)
+    w0_axis = np.unique(np.clip(np.round(np.geomspace(observed[0] / 2, observed[0] * 2, 16) / 8) * 8, 8, None))
+    wa_axis = np.concatenate([[0.0], np.geomspace(0.5, 255.0, 23)])
+    wm_axis = np.linspace(1.5, 3.0, 16)
+    w0, wa, wm = _grid(w0_axis, wa_axis, wm_axis)
+    errors, _ = _fit_errors(observed, w0, wa, wm)
+    candidates = [(w0, wa, wm)]
+    for index in np.argsort(errors, kind="stable")[:refine_top]:
+        fine_w0 = np.arange(max(8.0, w0[index] - 16), w0[index] + 17, 8)
+        fine_wa = np.clip(wa[index] * np.geomspace(0.75, 1.33, 17), 0, 255.99) if wa[index] else np.linspace(0, 0.6, 7)
+        fine_wm = np.clip(np.linspace(wm[index] - 0.1, wm[index] + 0.1, 21), 1.5, 3.0)
+        candidates.append(_grid(fine_w0, fine_wa, fine_wm))
+    w0, wa, wm = (np.concatenate(axis) for axis in zip(*candidates))
+    errors, predicted = _fit_errors(observed, w0, wa, wm)
     best = int(np.argmin(errors))
-    return RegNetFit(float(w0[best, 0]), float(wa[best, 0]), float(wm[best, 0]), float(errors[best]),
+    return RegNetFit(float(w0[best]), float(wa[best]), float(wm[best]), float(errors[best]),
                      predicted[best].astype(int).tolist())
 
 
@@ -236,12 +251,13 @@ class RegNetSpace(Space[AnyNetArch]):
 
     arch_class = AnyNetArch
 
-    def __init__(self, block: str = "X", ranges: RegNetRanges | None = None, constraints: tuple = ()) -> None:
+    def __init__(self, block: str = "X", ranges: RegNetRanges | None = None, constraints: tuple = (),
+                 stem: str = "simple_stem_in", stem_width: int = 32, se_ratio: float = 0.25) -> None:
         super().__init__(constraints)
         self.block = block
         self.name = f"regnet{block.lower()}"
         self.ranges = ranges or RegNetRanges()
-        self.stem, self.stem_width, self.se_ratio = "simple_stem_in", 32, 0.25  # the paper's RegNets
+        self.stem, self.stem_width, self.se_ratio = stem, stem_width, se_ratio
 
     def sample_params(self, rng: int | np.random.Generator | None = None, n: int = 1) -> list[RegNetParams]:
         """``n`` parameter draws that pass the stage-count policy (vectorized rejection)."""
@@ -327,5 +343,6 @@ class RegNetSpace(Space[AnyNetArch]):
         return build_anynet(self.validate(arch), **kwargs)
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "dimension": 6, "size": None,
+        return {"name": self.name, "block": self.block, "stem": self.stem, "stem_width": self.stem_width,
+                "dimension": 6, "size": None,
                 "parameters": ["depth", "w0", "wa", "wm", "bottleneck_ratio", "group_width"]}

@@ -1,0 +1,165 @@
+"""Write a report: figures (PNG + SVG), a self-contained HTML page, and summary.json.
+
+The HTML embeds every figure as a base64 PNG, so the single file can be mailed or opened offline;
+summary.json holds every number the page shows (and the full curves behind the figures).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from archspace.analysis.summary import format_size
+from archspace.report.build import ReportConfig, ReportContent, analyze_table
+
+_STYLE = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1100px;
+       color: #222; line-height: 1.4; padding: 0 1em; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.25em; border-bottom: 1px solid #ddd; padding-bottom: .2em; margin-top: 1.8em; }
+table { border-collapse: collapse; font-size: .85em; margin: .6em 0; }
+th, td { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f4f6f8; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: .85em; color: #555; }
+.notes { font-size: .85em; color: #444; background: #fafafa; border: 1px solid #eee; padding: .5em 1em; }
+"""
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where a written report lives."""
+
+    html: Path
+    summary: Path
+    figures: dict[str, dict[str, Path]]
+
+
+def write_report(table: pd.DataFrame, out_dir: str | Path, config: ReportConfig | None = None) -> ReportPaths:
+    """Analyze ``table`` and write report.html, summary.json and figures/ under ``out_dir``."""
+    config = config or ReportConfig()
+    content = analyze_table(table, config)
+    return write_content(content, Path(out_dir))
+
+
+def write_content(content: ReportContent, out_dir: Path) -> ReportPaths:
+    """Write already-computed report content."""
+    from archspace.report.figures import save_figure
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figure_paths = {}
+    for name, (figure, _) in content.figures.items():
+        figure_paths[name] = save_figure(figure, out_dir / "figures", name)
+    summary = {**content.summary, "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+               "figures": {name: {fmt: str(p.relative_to(out_dir)) for fmt, p in paths.items()}
+                           for name, paths in figure_paths.items()}}
+    summary_path = out_dir / "summary.json"
+    summary_path.write_text(json.dumps(_finite(summary), indent=1) + "\n")
+    html_path = out_dir / "report.html"
+    html_path.write_text(render_html(content, figure_paths), encoding="utf-8")
+    return ReportPaths(html_path, summary_path, figure_paths)
+
+
+def render_html(content: ReportContent, figure_paths: dict[str, dict[str, Path]]) -> str:
+    """The report page with every figure embedded as a data URI."""
+    summary = content.summary
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(summary['title'])}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{_e(summary['title'])}</h1>",
+        f"<p>{summary['models']} models in {len(summary['groups'])} population(s): {_e(', '.join(summary['groups']))}.</p>",
+    ]
+    if summary.get("notes"):
+        parts.append('<div class="notes">' + "".join(f"<div><b>{_e(k)}</b>: {_e(v)}</div>" for k, v in summary["notes"].items()) + "</div>")
+    parts += ["<h2>Design-space summary</h2>", _summary_table(content.tables["design_space_summary"])]
+    parts += ["<h2>Error distributions</h2>", _figure_html("edf", content, figure_paths)]
+    if "normalized_edf" in content.figures:
+        parts.append(_figure_html("normalized_edf", content, figure_paths))
+    parts += ["<h3>Kolmogorov-Smirnov distance between EDFs</h3>", _matrix_table(summary["ks_distance"])]
+    if summary["bootstrap"]:
+        parts += ["<h2>Trends: best value of each statistic (bootstrap)</h2>", _bootstrap_table(summary["bootstrap"])]
+        parts += [_figure_html(f"bootstrap_{s}", content, figure_paths) for s in summary["bootstrap"]]
+    widths = [name for name in content.figures if name.startswith("widths_")]
+    if widths:
+        parts += ["<h2>Per-block width profiles</h2>"] + [_figure_html(n, content, figure_paths) for n in widths]
+    parts += ["<h2>Random-search efficiency</h2>", _figure_html("random_search", content, figure_paths)]
+    for cost, front in summary["pareto"].items():
+        parts += [f"<h2>Pareto front: error vs {_e(cost)}</h2>", _figure_html(f"pareto_{cost}", content, figure_paths)]
+        parts += [f"<h3>Models on the front ({len(front)})</h3>", _frame_table(pd.DataFrame(front))]
+        parts += [f"<h3>Compare at equal {_e(cost)}</h3>", _frame_table(content.tables[f"equal_cost_{cost}"])]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+# --- HTML pieces -----------------------------------------------------------------------------
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _figure_html(name: str, content: ReportContent, figure_paths: dict[str, dict[str, Path]]) -> str:
+    png = figure_paths[name]["png"].read_bytes()
+    caption = content.figures[name][1]
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure id="fig-{_e(name)}"><img alt="{_e(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+
+def _summary_table(frame: pd.DataFrame) -> str:
+    shown = frame.copy()
+    shown["size"] = [format_size(v) for v in shown["size"]]
+    shown["dimension"] = ["-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:g}" for v in shown["dimension"]]
+    return _frame_table(shown)
+
+
+def _matrix_table(matrix: dict[str, dict[str, float]]) -> str:
+    names = list(matrix)
+    head = "<tr><th></th>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>"
+    rows = "".join("<tr><td>" + _e(a) + "</td>" + "".join(f"<td>{matrix[a][b]:.3f}</td>" for b in names) + "</tr>" for a in names)
+    return f"<table>{head}{rows}</table>"
+
+
+def _bootstrap_table(bootstrap: dict[str, dict[str, dict[str, float]]]) -> str:
+    names = list(dict.fromkeys(n for per_group in bootstrap.values() for n in per_group))
+    head = "<tr><th>statistic</th>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>"
+    rows = []
+    for statistic, per_group in bootstrap.items():
+        cells = []
+        for name in names:
+            best = per_group.get(name)
+            cells.append("<td>-</td>" if best is None else f"<td>{best['median']:.3g} [{best['low']:.3g}, {best['high']:.3g}]</td>")
+        rows.append(f"<tr><td>{_e(statistic)}</td>{''.join(cells)}</tr>")
+    return f"<table>{head}{''.join(rows)}</table><p>median [95% interval] of the best value.</p>"
+
+
+def _frame_table(frame: pd.DataFrame) -> str:
+    head = "<tr>" + "".join(f"<th>{_e(c)}</th>" for c in frame.columns) + "</tr>"
+    rows = "".join("<tr>" + "".join(f"<td>{_e(_cell(v))}</td>" for v in row) + "</tr>" for row in frame.itertuples(index=False))
+    return f"<table>{head}{rows}</table>"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN/inf: turn them into null, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
