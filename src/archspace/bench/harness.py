@@ -1,0 +1,437 @@
+"""Compare search algorithms on NAS-Bench-201 the way the papers do.
+
+Every algorithm gets ``runs`` independent runs of ``budget`` table evaluations on the search
+metric (CIFAR-10 validation accuracy by default). A run records, after each evaluation, the
+best search-metric accuracy seen so far and the cell the strategy would select (its
+``recommend()``, e.g. the best-criterion center for neighborhood-aware search). The report gives
+best-so-far curves with 95% confidence bands and the test accuracy of the finally selected cell
+on CIFAR-10, CIFAR-100 and ImageNet16-120 (the last two are transfer: the search never saw them),
+against the best cell of the table.
+
+Strategies are driven directly against the in-memory table (no study database), runs go to
+``workers`` processes, and each finished run is appended to ``runs.jsonl`` in the output folder
+so an interrupted comparison resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from archspace.bench.nb201 import DATASETS, SEED_MODES, MetricName, NB201Benchmark, NB201Table
+from archspace.errors import UsageError
+from archspace.search.base import SearchExhausted
+from archspace.search.registry import make_strategy, parse_strategy_names
+from archspace.spaces.nb201 import NB201Space, benchmark_index_of
+
+TEST_METRICS: tuple[str, ...] = tuple(f"{d}_test_200" for d in DATASETS)
+RUNS_FILE = "runs.jsonl"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """One comparison: which algorithms, how many evaluations and runs, on which metric."""
+
+    algorithms: tuple[str, ...] = ("rs", "re", "ls", "bo", "bo-learned", "na-rs", "tpe")
+    budget: int = 100
+    runs: int = 200
+    search_metric: str = "cifar10_valid_200"
+    seed: int = 0
+    seed_mode: str = "mean"
+    ops: tuple[str, ...] | None = None
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def checked(self) -> BenchConfig:
+        """A validated copy (names normalized); raises one clear UsageError per problem."""
+        algorithms = tuple(parse_strategy_names(self.algorithms))
+        for name, value in (("budget", self.budget), ("runs", self.runs)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise UsageError(f"{name} must be a positive integer, got {value!r}")
+        metric = MetricName.parse(self.search_metric).column
+        if self.seed_mode not in SEED_MODES:
+            raise UsageError(f"seed_mode must be one of {list(SEED_MODES)}, got {self.seed_mode!r}")
+        unknown = sorted(set(self.options) - set(algorithms))
+        if unknown:
+            raise UsageError(f"options given for algorithms not being run: {unknown}")
+        if "tpe" in algorithms or "na-tpe" in algorithms:
+            from archspace.search.optuna_baseline import _require_optuna
+
+            _require_optuna()
+        NB201Benchmark(metric=metric, seed_mode=self.seed_mode)  # metric/seed-mode combination
+        return BenchConfig(algorithms, int(self.budget), int(self.runs), metric, int(self.seed),
+                           self.seed_mode, self.ops, self.options)
+
+    def space(self) -> NB201Space:
+        return NB201Space(ops=self.ops) if self.ops else NB201Space()
+
+    def key(self, algorithm: str) -> str:
+        """Identity of an algorithm's runs under this config (what resume matches on)."""
+        data = {"algorithm": algorithm, "budget": self.budget, "metric": self.search_metric,
+                "seed": self.seed, "seed_mode": self.seed_mode, "ops": self.ops,
+                "options": self.options.get(algorithm, {})}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_seed(seed: int, run: int) -> int:
+    """The seed of run ``run`` (shared by all algorithms: run r of each starts alike)."""
+    return int(np.random.SeedSequence(entropy=seed, spawn_key=(run,)).generate_state(1)[0])
+
+
+@dataclass
+class RunRecord:
+    """One run: benchmark indices evaluated, observed accuracies, selected cell after each step."""
+
+    algorithm: str
+    run: int
+    key: str
+    evaluated: list[int]
+    observed: list[float]
+    selected: list[int]
+    seconds: float
+
+    @property
+    def final(self) -> int:
+        return self.selected[-1]
+
+
+def run_search(
+    algorithm: str,
+    run: int,
+    config: BenchConfig,
+    benchmark: NB201Benchmark | None = None,
+    space: NB201Space | None = None,
+) -> RunRecord:
+    """One search run of ``config.budget`` evaluations, driven in-process against the table."""
+    space = space or config.space()
+    benchmark = benchmark or NB201Benchmark(metric=config.search_metric, seed_mode=config.seed_mode, space=space)
+    seed = run_seed(config.seed, run)
+    strategy = make_strategy(algorithm, space, seed=seed, **dict(config.options.get(algorithm, {})))
+    recommend: Callable[[], Any] = getattr(strategy, "recommend", lambda: None)
+    evaluated: list[int] = []
+    observed: list[float] = []
+    selected: list[int] = []
+    best_index, best_objective = -1, math.inf
+    start = time.perf_counter()
+    for step in range(config.budget):
+        try:
+            arch = strategy.ask()
+        except SearchExhausted:
+            break
+        index = benchmark_index_of(arch)
+        result = benchmark.evaluate_index(index, seed=(seed + step) & 0x7FFFFFFF)
+        strategy.tell(arch, result)
+        if result.objective is not None and result.objective < best_objective:
+            best_index, best_objective = index, result.objective
+        choice = recommend()
+        evaluated.append(index)
+        observed.append(100.0 - float(result.objective) if result.objective is not None else math.nan)
+        selected.append(benchmark_index_of(choice) if choice is not None else best_index)
+    return RunRecord(algorithm, run, config.key(algorithm), evaluated, observed, selected,
+                     time.perf_counter() - start)
+
+
+# --- parallel execution with resume -----------------------------------------------------------
+
+def _uses_torch(algorithm: str) -> bool:
+    return algorithm.removeprefix("na-") == "bo-learned"
+
+
+def _worker_init() -> None:
+    """Worker processes: one BLAS / OpenMP thread each (workers are the parallelism)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+class _single_threaded:
+    """One BLAS (and torch) thread for the duration of a batch, restored afterwards.
+
+    Tiny GP solves are many times slower when BLAS spreads them over busy cores. torch is only
+    touched when the batch needs it (importing it costs seconds).
+    """
+
+    def __init__(self, torch_too: bool) -> None:
+        self.torch_too = torch_too
+
+    def __enter__(self) -> None:
+        from threadpoolctl import threadpool_limits
+
+        self._limits = threadpool_limits(1)
+        self._torch_threads = None
+        if self.torch_too:
+            import torch
+
+            self._torch_threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._torch_threads is not None:
+            import torch
+
+            torch.set_num_threads(self._torch_threads)
+        self._limits.restore_original_limits()
+
+
+def _run_batch(task: tuple[str, tuple[int, ...], BenchConfig]) -> list[RunRecord]:
+    algorithm, runs, config = task
+    space = config.space()
+    benchmark = NB201Benchmark(metric=config.search_metric, seed_mode=config.seed_mode, space=space)
+    with _single_threaded(_uses_torch(algorithm)):
+        return [run_search(algorithm, run, config, benchmark, space) for run in runs]
+
+
+def load_records(path: Path) -> list[RunRecord]:
+    """Records of ``runs.jsonl`` (a truncated last line, from an interruption, is ignored)."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(RunRecord(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError):
+            continue
+    return records
+
+
+def _tasks(config: BenchConfig, done: set[tuple[str, int]], batch: int) -> list[tuple[str, tuple[int, ...], BenchConfig]]:
+    tasks = []
+    for algorithm in config.algorithms:
+        todo = [r for r in range(config.runs) if (algorithm, r) not in done]
+        size = 1 if algorithm.removeprefix("na-") in ("bo", "bo-learned") else batch
+        tasks += [(algorithm, tuple(todo[i : i + size]), config) for i in range(0, len(todo), size)]
+    return tasks
+
+
+def run_comparison(
+    config: BenchConfig,
+    workers: int = 1,
+    out: Path | str | None = None,
+    progress: bool = False,
+) -> list[RunRecord]:
+    """All runs of all algorithms (resuming from ``out/runs.jsonl`` when present), sorted."""
+    config = config.checked()
+    if workers < 1:
+        raise UsageError(f"workers must be >= 1, got {workers}")
+    runs_path = Path(out) / RUNS_FILE if out is not None else None
+    keys = {a: config.key(a) for a in config.algorithms}
+    records = {(r.algorithm, r.run): r for r in load_records(runs_path) if keys.get(r.algorithm) == r.key
+               and r.run < config.runs} if runs_path else {}
+    tasks = _tasks(config, set(records), batch=max(1, min(25, config.runs // (2 * workers) or 1)))
+    if runs_path is not None:
+        _prepare_log(runs_path)
+    with _progress_bar(progress, sum(len(t[1]) for t in tasks)) as advance:
+        for batch in _execute(tasks, workers):
+            for record in batch:
+                records[(record.algorithm, record.run)] = record
+                if runs_path is not None:
+                    with runs_path.open("a") as handle:
+                        handle.write(json.dumps(asdict(record)) + "\n")
+            advance(len(batch))
+    return [records[(a, r)] for a in config.algorithms for r in range(config.runs)]
+
+
+def _prepare_log(path: Path) -> None:
+    """Create the run log's folder; end a line torn by an interruption so appends stay parseable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb") as handle:
+            handle.seek(-1, 2)
+            torn = handle.read(1) != b"\n"
+        if torn:
+            with path.open("a") as handle:
+                handle.write("\n")
+
+
+def _execute(tasks: list, workers: int) -> Iterable[list[RunRecord]]:
+    if workers == 1 or len(tasks) <= 1:
+        yield from map(_run_batch, tasks)
+        return
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(workers, initializer=_worker_init) as pool:
+        yield from pool.imap_unordered(_run_batch, tasks)
+
+
+class _progress_bar:
+    """Context manager yielding ``advance(n)``; a rich bar when enabled, a no-op otherwise."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled, self.total, self._progress = enabled and total > 0, total, None
+
+    def __enter__(self) -> Callable[[int], None]:
+        if not self.enabled:
+            return lambda n: None
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True)
+        self._progress.start()
+        task = self._progress.add_task("search runs", total=self.total)
+        return lambda n: self._progress.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+# --- summaries ---------------------------------------------------------------------------------
+
+def mean_ci(values: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and t-based confidence half-width along ``axis`` (half-width 0 for one value)."""
+    values = np.asarray(values, dtype=float)
+    n = values.shape[axis]
+    mean = values.mean(axis=axis)
+    if n < 2:
+        return mean, np.zeros_like(mean)
+    sem = values.std(axis=axis, ddof=1) / math.sqrt(n)
+    return mean, stats.t.ppf(0.5 + level / 2, n - 1) * sem
+
+
+def _padded(rows: Sequence[Sequence[float]], length: int) -> np.ndarray:
+    """Rows of best-so-far curves; a run that stopped early keeps its last value."""
+    out = np.empty((len(rows), length))
+    for i, row in enumerate(rows):
+        row = np.asarray(row, dtype=float)
+        out[i, : len(row)] = row
+        out[i, len(row) :] = row[-1] if len(row) else np.nan
+    return out
+
+
+def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Table | None = None) -> dict[str, Any]:
+    """Per-algorithm curves and final accuracies (mean, 95% CI), and comparisons, as plain data."""
+    config = config.checked()
+    table = table or NB201Table.load()
+    search = table.column(config.search_metric)
+    tests = {m: table.column(m) for m in TEST_METRICS}
+    best = {m: float(tests[m].max()) for m in TEST_METRICS}
+    best[config.search_metric] = float(search.max())
+    algorithms: dict[str, Any] = {}
+    finals: dict[str, np.ndarray] = {}
+    for name in config.algorithms:
+        mine = [r for r in records if r.algorithm == name]
+        if not mine:
+            continue
+        observed = _padded([np.fmax.accumulate(np.nan_to_num(r.observed, nan=-np.inf)) for r in mine], config.budget)
+        selected = _padded([r.selected for r in mine], config.budget).astype(np.int64)
+        curve_mean, curve_ci = mean_ci(observed)
+        test_curve = tests["cifar10_test_200"][selected]
+        test_mean, test_ci = mean_ci(test_curve)
+        final = selected[:, -1]
+        finals[name] = tests["cifar10_test_200"][final]
+        entry = {
+            "runs": len(mine),
+            "seconds_per_run": float(np.mean([r.seconds for r in mine])),
+            "final_search_metric": _stat(search[final], best[config.search_metric]),
+            "curve": {"best_so_far_search": _band(curve_mean, curve_ci),
+                      "selected_cifar10_test": _band(test_mean, test_ci)},
+        }
+        for metric in TEST_METRICS:
+            entry[metric] = _stat(tests[metric][final], best[metric])
+        algorithms[name] = entry
+    return {
+        "config": asdict(config),
+        "best_cell": best,
+        "algorithms": algorithms,
+        "comparisons": _comparisons(finals),
+    }
+
+
+def _stat(values: np.ndarray, best: float) -> dict[str, float]:
+    mean, ci = mean_ci(values)
+    return {"mean": float(mean), "ci95": float(ci), "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+            "median": float(np.median(values)), "regret": float(best - mean),
+            "hit_best": float(np.mean(np.isclose(values, best)))}
+
+
+def _band(mean: np.ndarray, ci: np.ndarray) -> dict[str, list[float]]:
+    return {"mean": mean.round(4).tolist(), "ci95": ci.round(4).tolist()}
+
+
+def _comparisons(finals: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The best algorithm (by mean final CIFAR-10 test accuracy) against every other: Welch t-test."""
+    if not finals:
+        return {}
+    leader = max(finals, key=lambda n: float(np.mean(finals[n])))
+    out: dict[str, Any] = {"best_algorithm": leader, "against": {}}
+    for name, values in finals.items():
+        if name == leader:
+            continue
+        diff = float(np.mean(finals[leader]) - np.mean(values))
+        if len(values) > 1 and len(finals[leader]) > 1 and (np.std(values) > 0 or np.std(finals[leader]) > 0):
+            p = float(stats.ttest_ind(finals[leader], values, equal_var=False).pvalue)
+        else:
+            p = float("nan")
+        out["against"][name] = {"difference": diff, "p_value": p, "significant_at_0.05": bool(p < 0.05)}
+    return out
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+def write_report(summary: dict[str, Any], out: Path | str) -> list[Path]:
+    """``summary.json`` and the curve figures (PNG + SVG) in ``out``; returns the paths written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "summary.json"]
+    paths[0].write_text(json.dumps(summary, indent=2) + "\n")
+    paths += plot_curves(summary, out)
+    return paths
+
+
+def plot_curves(summary: dict[str, Any], out: Path) -> list[Path]:
+    """Best-so-far search accuracy and selected cell's CIFAR-10 test accuracy vs evaluations."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metric = summary["config"]["search_metric"]
+    panels = (("best_so_far_search", f"best {metric} so far (%)", summary["best_cell"][metric]),
+              ("selected_cifar10_test", "CIFAR-10 test acc. of selected cell (%)", summary["best_cell"]["cifar10_test_200"]))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, (key, label, best) in zip(axes, panels, strict=True):
+        for name, entry in summary["algorithms"].items():
+            mean = np.asarray(entry["curve"][key]["mean"])
+            ci = np.asarray(entry["curve"][key]["ci95"])
+            steps = np.arange(1, len(mean) + 1)
+            (line,) = ax.plot(steps, mean, label=name)
+            ax.fill_between(steps, mean - ci, mean + ci, color=line.get_color(), alpha=0.2)
+        ax.axhline(best, color="black", linestyle=":", linewidth=1, label="best cell")
+        ax.set_xlabel("evaluations")
+        ax.set_ylabel(label)
+        low = min(np.asarray(e["curve"][key]["mean"])[min(9, len(e["curve"][key]["mean"]) - 1)]
+                  for e in summary["algorithms"].values()) if summary["algorithms"] else best - 5
+        ax.set_ylim(low - 0.5, best + 0.3)
+        ax.grid(alpha=0.3)
+    axes[1].legend(loc="lower right", fontsize=8)
+    fig.suptitle(f"NAS-Bench-201 search, mean and 95% CI over {summary['config']['runs']} runs")
+    fig.tight_layout()
+    paths = [out / "curves.png", out / "curves.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def summary_rows(summary: dict[str, Any]) -> list[list[Any]]:
+    """Table rows: algorithm, runs, final CIFAR-10/100/ImageNet16 test mean +- CI, regret."""
+    rows = []
+    for name, entry in summary["algorithms"].items():
+        row = [name, entry["runs"]]
+        for metric in TEST_METRICS:
+            row.append(f"{entry[metric]['mean']:.2f} ± {entry[metric]['ci95']:.2f}")
+        row.append(f"{entry['cifar10_test_200']['regret']:.2f}")
+        row.append(f"{entry['seconds_per_run'] * 1000:.1f}")
+        rows.append(row)
+    return rows
+
+
+SUMMARY_COLUMNS = ["algorithm", "runs", "CIFAR-10 test", "CIFAR-100 test", "ImageNet16 test",
+                   "C10 regret", "ms/run"]
