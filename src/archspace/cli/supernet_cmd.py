@@ -1,0 +1,228 @@
+"""`archspace supernet train|rank`: train an NB201 single-path supernet; rank cells with its weights.
+
+``train`` resumes from ``--checkpoint`` when the file exists (same arguments). ``rank`` scores cells
+with inherited weights inside a Study (``--storage``/``--study``), so an interrupted ranking resumes
+where it stopped; ``--ground-truth table:<metric>`` adds correlations against NAS-Bench-201.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archspace.cli.common import add_json_flag, print_json, print_table
+from archspace.errors import UsageError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("supernet", help="train NB201 single-path supernets and rank cells with them",
+                                   description=__doc__)
+    sub = parser.add_subparsers(dest="supernet_command", metavar="SUBCOMMAND")
+    sub.required = True
+    _register_train(sub)
+    _register_rank(sub)
+
+
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default="fashion-mnist", help="dataset name or .npz path (default fashion-mnist)")
+    parser.add_argument("--data-dir", default=None, help="directory of the dataset files")
+    parser.add_argument("--val-size", type=int, default=1000, help="validation images held out (default 1000)")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the train/validation split")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (1 is fastest on a machine shared by many processes)")
+
+
+def apply_threads(args: argparse.Namespace) -> None:
+    if args.threads is not None:
+        if args.threads < 1:
+            raise UsageError(f"--threads must be >= 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+
+def add_supernet_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", choices=("small", "medium"), default="small",
+                        help="macro size: small = 2 cells/stage, 32 channels; medium = 4, 64")
+    parser.add_argument("--cells-per-stage", type=int, default=None, help="override the preset's N")
+    parser.add_argument("--channels", type=int, default=None, help="override the preset's C")
+    parser.add_argument("--epochs", type=int, default=None, help="supernet epochs (default 50)")
+    parser.add_argument("--batch-size", type=int, default=None, help="batch size (default 256)")
+    parser.add_argument("--lr", type=float, default=None, help="base learning rate (default 0.025)")
+    parser.add_argument("--scale-lr", action="store_true", help="scale lr linearly with batch size / 256")
+    parser.add_argument("--train-subset", type=int, default=None, help="train on this many training images")
+
+
+def _register_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train (or resume) a supernet and write its checkpoint")
+    add_data_args(p)
+    add_supernet_args(p)
+    p.add_argument("--checkpoint", required=True, help="checkpoint file (resumed when it exists)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ops", default=None, help="allowed ops, comma-separated (op masking; default all five)")
+    p.add_argument("--linear-transformers", default="", help="skip_connect and/or avg_pool_3x3, comma-separated")
+    p.add_argument("--sampler", choices=("uniform", "fair"), default="uniform")
+    p.add_argument("--no-topology-sharing", action="store_true", help="each cell samples its own path in training")
+    p.add_argument("--warmup-epochs", type=float, default=0.0)
+    p.add_argument("--grad-clip", type=float, default=None)
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--augment", choices=("none", "standard", "strong"), default="standard")
+    add_json_flag(p)
+    p.set_defaults(handler=run_train)
+
+
+def _register_rank(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("rank", help="score cells with inherited weights in a resumable study")
+    add_data_args(p)
+    p.add_argument("--checkpoint", required=True, help="a `supernet train` checkpoint")
+    p.add_argument("--storage", required=True, help="SQLite file of the study")
+    p.add_argument("--study", default=None, help="study name (default: rank-<checkpoint stem>)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--cells", type=int, default=100, help="rank this many distinct random cells (default 100)")
+    group.add_argument("--cells-file", default=None, help="file with one cell string or benchmark index per line")
+    p.add_argument("--sample-seed", type=int, default=0, help="seed of the random cell sample")
+    p.add_argument("--split", choices=("val", "test"), default="val")
+    p.add_argument("--eval-images", type=int, default=None, help="score on the first N images of the split")
+    p.add_argument("--bn-batches", type=int, default=4, help="BN recompute batches per cell (0 = off)")
+    p.add_argument("--bn-batch-size", type=int, default=128)
+    p.add_argument("--ground-truth", default=None, help="table:<metric>, e.g. table:cifar10_valid_200")
+    p.add_argument("--top", type=int, default=10, help="rows to print")
+    add_json_flag(p)
+    p.set_defaults(handler=run_rank)
+
+
+def parse_ops(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if text is None:
+        return default
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+def supernet_config(args: argparse.Namespace) -> Any:
+    from archspace.nn.supernet import SupernetConfig
+    from archspace.spaces.nb201 import OPS
+
+    overrides: dict[str, Any] = {"ops": parse_ops(getattr(args, "ops", None), OPS),
+                                 "linear_transformers": parse_ops(getattr(args, "linear_transformers", ""), ())}
+    for name in ("cells_per_stage", "channels"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    return SupernetConfig.preset(args.preset, **overrides)
+
+
+def spos_recipe(args: argparse.Namespace, **extra: Any) -> Any:
+    from archspace.search.spos import SPOSRecipe
+
+    changes = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr") if getattr(args, name) is not None}
+    changes.update(scale_lr=args.scale_lr, subset=args.train_subset, **extra)
+    return SPOSRecipe().replace(**changes)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from archspace.data import load_dataset
+    from archspace.search.spos import train_supernet
+
+    apply_threads(args)
+    config = supernet_config(args)
+    recipe = spos_recipe(args, sampler=args.sampler, share_topology=not args.no_topology_sharing,
+                         warmup_epochs=args.warmup_epochs, grad_clip=args.grad_clip,
+                         label_smoothing=args.label_smoothing, augment=args.augment)
+    if not Path(args.checkpoint).expanduser().resolve().parent.is_dir():
+        raise UsageError(f"--checkpoint: directory of {args.checkpoint} does not exist")
+    data = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.split_seed, val_size=args.val_size)
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("supernet", total=None)
+
+        def progress(event: Any) -> None:
+            bar.update(task, total=event.total_steps, completed=event.step,
+                       description=f"epoch {event.epoch} loss {event.loss:.3f} lr {event.lr:.4f}")
+
+        run = train_supernet(config, data, recipe, seed=args.seed, device=args.device,
+                             checkpoint=args.checkpoint, progress=progress)
+    summary = {"checkpoint": args.checkpoint, "steps": run.steps, "total_steps": run.total_steps,
+               "resumed_from_step": run.resumed_from_step, "train_seconds": round(run.train_seconds, 2),
+               "config": run.config.to_dict(), "recipe": recipe.to_dict(),
+               "history": [vars(h) for h in run.history]}
+    if args.json:
+        print_json(summary)
+    else:
+        rows = [[h.epoch, f"{h.loss:.4f}", f"{h.train_error:.2f}", f"{h.lr:.5f}", f"{h.seconds:.1f}"] for h in run.history]
+        print_table(["epoch", "loss", "train err %", "lr", "seconds"], rows,
+                    title=f"supernet {args.checkpoint}: {run.steps}/{run.total_steps} steps")
+    return 0
+
+
+def read_cells(path: str) -> list[Any]:
+    from archspace.spaces.nb201 import parse_cell
+
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"--cells-file: no such file {path}")
+    cells = [parse_cell(line.strip()) for line in file.read_text().splitlines() if line.strip()]
+    if not cells:
+        raise UsageError(f"--cells-file {path} lists no cells")
+    return list(dict.fromkeys(cells))
+
+
+def run_rank(args: argparse.Namespace) -> int:
+    from archspace.analysis.ranking import ranking_summary
+    from archspace.search.spos import read_checkpoint
+    from archspace.search.spos_eval import FixedCells, SupernetEvaluator
+    from archspace.spaces.nb201 import NB201Space, benchmark_index_of
+    from archspace.study import Study
+
+    apply_threads(args)
+    meta = read_checkpoint(args.checkpoint)
+    space = NB201Space(meta["config"]["ops"])
+    if args.cells_file:
+        cells = read_cells(args.cells_file)
+    else:
+        if args.cells < 1:
+            raise UsageError(f"--cells must be >= 1, got {args.cells}")
+        cells = space.sample_distinct(args.cells, np.random.default_rng(args.sample_seed))
+    for cell in cells:
+        space.validate(cell)
+    bench = None
+    if args.ground_truth is not None:
+        if not args.ground_truth.startswith("table:"):
+            raise UsageError(f"--ground-truth must be table:<metric>, got {args.ground_truth!r}")
+        from archspace.bench.nb201 import NB201Benchmark
+
+        bench = NB201Benchmark(metric=args.ground_truth.removeprefix("table:"))
+    evaluator = SupernetEvaluator(args.checkpoint, args.dataset, args.data_dir, args.val_size, args.split_seed,
+                                  args.split, args.eval_images, args.bn_batches, args.bn_batch_size,
+                                  device=args.device)
+    name = args.study or f"rank-{Path(args.checkpoint).stem}"
+    study = Study.create(name, args.storage, seed=0, load_if_exists=True,
+                         config={"kind": "supernet ranking", "checkpoint": str(args.checkpoint)})
+    study.optimize(FixedCells(cells), evaluator, len(cells), progress=not args.json)
+    scores = {t.arch: 100.0 - t.objective for t in study.trials(("complete",))}
+    order = sorted(cells, key=lambda c: -scores.get(c, -np.inf))
+    out: dict[str, Any] = {"study": name, "storage": args.storage, "cells": len(cells),
+                           "bn_recompute": None if evaluator.bn is None else evaluator.bn.describe(),
+                           "ranking": [{"cell": c.to_string(), "supernet_accuracy": scores.get(c)} for c in order]}
+    if bench is not None:
+        truth = np.array([bench.accuracy(benchmark_index_of(c))[0] for c in order])
+        predicted = np.array([scores[c] for c in order])
+        out["ground_truth"] = args.ground_truth
+        out["correlation"] = ranking_summary(predicted, truth)
+        for row, value in zip(out["ranking"], truth, strict=True):
+            row["ground_truth_accuracy"] = float(value)
+    if args.json:
+        print_json(out)
+        return 0
+    rows = [[i + 1, r["cell"], f"{r['supernet_accuracy']:.2f}"] + ([f"{r['ground_truth_accuracy']:.2f}"] if bench else [])
+            for i, r in enumerate(out["ranking"][: args.top])]
+    print_table(["rank", "cell", "supernet acc %"] + (["truth acc %"] if bench else []), rows,
+                title=f"study {name}: {len(cells)} cells, BN recompute {'on' if evaluator.bn else 'off'}")
+    if bench is not None:
+        all_ = out["correlation"]["all"]
+        print(f"Kendall tau {all_['kendall']:.3f}  Spearman {all_['spearman']:.3f}  Pearson {all_['pearson']:.3f}  "
+              f"tau_a {out['correlation']['tau_a']:.3f}")
+    return 0
