@@ -81,10 +81,25 @@ def _discrete_log_uniform_array(gen: np.random.Generator, high: int, shape: tupl
     return np.clip(np.round(draws), 1, high).astype(int)
 
 
-class AnyNetSpace(Space[AnyNetArch]):
-    """AnyNet with one block type (X by default), the simple ImageNet stem, and constraints."""
+class AnyNetFamily(Space[AnyNetArch]):
+    """What every space of AnyNet specs shares: the analytic cost and the torch builder."""
 
     arch_class = AnyNetArch
+
+    def complexity(self, arch: AnyNetArch, **input_spec: Any) -> Complexity:
+        return anynet_complexity(arch, **input_spec)
+
+    def complexity_many(self, archs: Sequence[AnyNetArch], **input_spec: Any) -> list[Complexity]:
+        return anynet_complexity_many(archs, **input_spec)
+
+    def build(self, arch: AnyNetArch, **kwargs: Any) -> Any:
+        from archspace.nn.anynet import build_anynet
+
+        return build_anynet(self.validate(arch), **kwargs)
+
+
+class AnyNetSpace(AnyNetFamily):
+    """AnyNet with one block type (X by default), the simple ImageNet stem, and constraints."""
 
     def __init__(self, name: str = "anynetx_a", block: str = "X", constraints: tuple[Constraint, ...] = (),
                  ranges: AnyNetRanges | None = None, stem: str = "simple_stem_in", stem_width: int = 32) -> None:
@@ -141,17 +156,6 @@ class AnyNetSpace(Space[AnyNetArch]):
         if broken is not None:
             raise InvalidArchitecture("stages", f"{self.name} requires {broken.description} ({broken.name})")
         return arch
-
-    def complexity(self, arch: AnyNetArch, **input_spec: Any) -> Complexity:
-        return anynet_complexity(arch, **input_spec)
-
-    def complexity_many(self, archs: Sequence[AnyNetArch], **input_spec: Any) -> list[Complexity]:
-        return anynet_complexity_many(archs, **input_spec)
-
-    def build(self, arch: AnyNetArch, **kwargs: Any) -> Any:
-        from archspace.nn.anynet import build_anynet
-
-        return build_anynet(self.validate(arch), **kwargs)
 
     def neighbors(self, arch: AnyNetArch, distance: int = 1) -> list[AnyNetArch]:
         """Models that differ in one stage's depth (+-1) or width (+-one quantum), still valid."""

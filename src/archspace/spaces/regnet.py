@@ -7,22 +7,19 @@ of 8; stages are runs of equal width. ``fit_regnet`` does the inverse for any An
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from archspace.complexity.counts import Complexity
 from archspace.errors import InvalidArchitecture, UsageError
 from archspace.spaces.anynet import AnyNetArch, StageSpec, adjust_compatibility, validate_anynet
 from archspace.spaces.anynet_cost import (
     StageArrays,
-    anynet_complexity,
-    anynet_complexity_many,
     network_cost,
 )
-from archspace.spaces.base import SAMPLE_CHUNK, Regime, Space, as_generator
+from archspace.spaces.anynet_space import AnyNetFamily
+from archspace.spaces.base import SAMPLE_CHUNK, Regime, as_generator
 
 WIDTH_QUANTUM = 8
 
@@ -242,14 +239,12 @@ def _stage_counts_fit(depth: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.
     return (max_exponent + 1 == num_stages) & (changes + 1 == num_stages)
 
 
-class RegNetSpace(Space[AnyNetArch]):
+class RegNetSpace(AnyNetFamily):
     """The RegNet design space: samples RegNet params, returns the AnyNet specs they generate.
 
     Stage-count policy: a draw is rejected when its quantization skips a level or it does not have
     exactly ``ranges.num_stages`` stages.
     """
-
-    arch_class = AnyNetArch
 
     def __init__(self, block: str = "X", ranges: RegNetRanges | None = None, constraints: tuple = (),
                  stem: str = "simple_stem_in", stem_width: int = 32, se_ratio: float = 0.25) -> None:
@@ -330,17 +325,6 @@ class RegNetSpace(Space[AnyNetArch]):
         if arch.block != self.block:
             raise InvalidArchitecture("block", f"{self.name} models use {self.block} blocks, got {arch.block!r}")
         return arch
-
-    def complexity(self, arch: AnyNetArch, **input_spec: Any) -> Complexity:
-        return anynet_complexity(arch, **input_spec)
-
-    def complexity_many(self, archs: Sequence[AnyNetArch], **input_spec: Any) -> list[Complexity]:
-        return anynet_complexity_many(archs, **input_spec)
-
-    def build(self, arch: AnyNetArch, **kwargs: Any) -> Any:
-        from archspace.nn.anynet import build_anynet
-
-        return build_anynet(self.validate(arch), **kwargs)
 
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "block": self.block, "stem": self.stem, "stem_width": self.stem_width,
