@@ -31,7 +31,7 @@ data:
 	fi
 
 # The main job: the design-space study (AnyNetX_A..E and RegNetX on Fashion-MNIST), ~10 min on 2 cores.
-# Rerunning resumes; the report lands in runs/design-study/index.html.
+# Rerunning resumes; the report lands in runs/design-study/report.html.
 demo: setup
 	$(BIN)/archspace design-study --db runs/design-study.db --out runs/design-study
 
