@@ -20,7 +20,15 @@ COMMAND_MODULES: tuple[str, ...] = (
     "complexity_cmd",
     "sample",
     "fit",
-    "demo",
+    "analyze_cmd",
+    "design_study_cmd",
+    "study_cmd",
+    "nb201_cmd",
+    "train_cmd",
+    "committee_cmd",
+    "bench_cmd",
+    "supernet_cmd",
+    "ranking_study_cmd",
 )
 
 

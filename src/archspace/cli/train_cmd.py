@@ -1,0 +1,137 @@
+"""`archspace train`: train a zoo model or a JSON spec on a dataset and report its errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archspace.cli.common import add_json_flag, print_json, print_table
+from archspace.errors import UsageError
+
+
+def _recipe(args: argparse.Namespace) -> Any:
+    from archspace.train import Recipe
+
+    recipe = Recipe.load(args.recipe) if args.recipe else Recipe()
+    overrides = {name: getattr(args, name) for name in ("epochs", "subset", "batch_size", "lr")
+                 if getattr(args, name) is not None}
+    if args.no_augment:
+        overrides["augment"] = False
+    return recipe.replace(**overrides)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    for option, path in (("--out", args.out), ("--predictions", args.predictions)):
+        if path is not None and not Path(path).expanduser().resolve().parent.is_dir():
+            raise UsageError(f"{option}: directory of {path} does not exist")
+    if args.predictions is not None and not args.predictions.endswith(".npz"):
+        raise UsageError(f"--predictions must name a .npz file, got {args.predictions!r}")
+
+
+class _ProgressBar(AbstractContextManager):
+    """A rich progress bar on stderr fed by the trainer's progress events."""
+
+    def __init__(self, epochs: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.4f}  err {task.fields[err]:.2f}%  "
+                       "val {task.fields[val]}  {task.fields[speed]:.0f} img/s"),
+            TimeElapsedColumn(), console=Console(stderr=True),
+        )
+        self.task = self.bar.add_task("train", total=None, epoch=1, epochs=epochs, loss=0.0, err=0.0,
+                                      val="-", speed=0.0)
+
+    def __enter__(self) -> _ProgressBar:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def __call__(self, event: Any) -> None:
+        total = event.epochs * event.steps_per_epoch
+        done = (event.epoch - 1) * event.steps_per_epoch + event.step
+        val = f"{event.val_error:.2f}%" if event.val_error is not None else "-"
+        self.bar.update(self.task, total=total, completed=done, epoch=event.epoch, loss=event.loss,
+                        err=event.train_error, speed=event.images_per_s,
+                        **({"val": val} if event.epoch_end else {}))
+
+
+def run(args: argparse.Namespace) -> int:
+    from archspace.data import load_dataset
+    from archspace.spaces.registry import resolve_arch, space_for
+    from archspace.train import train
+
+    recipe = _recipe(args)
+    _check_outputs(args)
+    arch = resolve_arch(args.model)
+    space_for(arch).validate(arch)
+    dataset = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.split_seed, val_size=args.val_size)
+    progress: Any = None if args.no_progress else _ProgressBar(recipe.epochs)
+    with progress or nullcontext():
+        result = train(arch, dataset, recipe, seed=args.seed, device=args.device, progress=progress,
+                       progress_every=10)
+    report = {"model": args.model if not args.model.strip().startswith("{") else arch.spec_hash(),
+              "arch": arch.to_dict(), "dataset": dataset.summary(), "recipe": recipe.to_dict(),
+              **result.to_dict()}
+    if args.out:
+        Path(args.out).expanduser().write_text(json.dumps(report, indent=2) + "\n")
+    if args.predictions and result.predictions():
+        np.savez_compressed(Path(args.predictions).expanduser(), **result.predictions())
+    _print(report, args.json)
+    return 0 if result.status == "complete" else 1
+
+
+def _print(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(report)
+        return
+    def fmt(value: Any) -> Any:
+        return "-" if value is None else value
+    rows = [[report["status"], fmt(report["val_error"]), fmt(report["test_error"]), report["epochs"],
+             report["train_seconds"], report["images_per_s"], fmt(report["flops"]), fmt(report["params"])]]
+    print_table(["status", "val err %", "test err %", "epochs", "train s", "img/s", "flops", "params"], rows,
+                title=f"{report['model']} on {report['dataset']['name']}")
+    if report["message"]:
+        print(report["message"])
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a zoo model or JSON spec on a dataset",
+        description="Train under a recipe (default: SGD 0.9, batch 128, lr 0.05, cosine, wd 5e-5, 10 epochs) "
+                    "and report validation/test top-1 error, time, images/s and cost. Exit status 1 when "
+                    "training diverged or ran out of memory.")
+    parser.add_argument("model", metavar="MODEL_OR_SPEC", help="zoo name, JSON spec, or path to a JSON file")
+    parser.add_argument("--dataset", default="fashion-mnist",
+                        help="fashion-mnist (default), mnist, cifar10, cifar100, digits, or a .npz path")
+    parser.add_argument("--data-dir", default=None, help="directory holding the dataset's files")
+    parser.add_argument("--recipe", default=None, help="recipe YAML file (options below override it)")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 10)")
+    parser.add_argument("--subset", type=int, default=None, help="train on N examples of the training split")
+    parser.add_argument("--batch-size", type=int, default=None, help="batch size (default 128)")
+    parser.add_argument("--lr", type=float, default=None, help="base learning rate (default 0.05)")
+    parser.add_argument("--no-augment", action="store_true", help="no random crop / flip")
+    parser.add_argument("--seed", type=int, default=0, help="seed of initialization, batch order, augmentation")
+    parser.add_argument("--split-seed", type=int, default=0, help="seed of the train/validation split")
+    parser.add_argument("--val-size", type=int, default=None, help="validation examples (dataset default)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto")
+    parser.add_argument("--out", default=None, help="write the full result (history, cost) as JSON here")
+    parser.add_argument("--predictions", default=None, help="write val/test logits and labels to this .npz")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json_flag(parser)
+    parser.set_defaults(handler=run)
