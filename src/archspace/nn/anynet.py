@@ -1,0 +1,116 @@
+"""Torch modules for AnyNet specs: stems, V/R/X/Y blocks, SE, head (twin of spaces/anynet_cost)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from archspace.spaces.anynet import AnyNetArch, StageSpec
+from archspace.spaces.anynet_cost import se_width
+
+
+def conv_bn(w_in: int, w_out: int, kernel: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:
+    return [nn.Conv2d(w_in, w_out, kernel, stride=stride, padding=kernel // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(w_out)]
+
+
+def make_stem(stem: str, w_in: int, w_out: int) -> nn.Sequential:
+    kernel, stride = {"res_stem_cifar": (3, 1), "simple_stem_in": (3, 2), "res_stem_in": (7, 2)}[stem]
+    layers = [*conv_bn(w_in, w_out, kernel, stride), nn.ReLU(inplace=True)]
+    if stem == "res_stem_in":
+        layers.append(nn.MaxPool2d(3, stride=2, padding=1))
+    return nn.Sequential(*layers)
+
+
+class SqueezeExcite(nn.Module):
+    """Channel gating: global pool -> 1x1 conv (w_se) -> ReLU -> 1x1 conv -> sigmoid -> rescale."""
+
+    def __init__(self, width: int, w_se: int) -> None:
+        super().__init__()
+        self.gate = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            nn.Conv2d(width, w_se, 1, bias=True),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(w_se, width, 1, bias=True),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gate(x)
+
+
+class Block(nn.Module):
+    """One AnyNet block; residual for R/X/Y with a 1x1 projection when the shape changes."""
+
+    def __init__(self, arch: AnyNetArch, stage: StageSpec, w_in: int, stride: int) -> None:
+        super().__init__()
+        w_out = stage.width
+        if arch.block in ("V", "R"):
+            layers = [*conv_bn(w_in, w_out, 3, stride), nn.ReLU(inplace=True), *conv_bn(w_out, w_out, 3)]
+        else:
+            w_b = stage.bottleneck_width
+            layers = [*conv_bn(w_in, w_b, 1), nn.ReLU(inplace=True),
+                      *conv_bn(w_b, w_b, 3, stride, groups=stage.groups), nn.ReLU(inplace=True)]
+            w_se = se_width(arch.block, arch.se_ratio, w_in)
+            if w_se:
+                layers.append(SqueezeExcite(w_b, w_se))
+            layers += conv_bn(w_b, w_out, 1)
+        self.residual = arch.block != "V"
+        if self.residual:
+            nn.init.zeros_(layers[-1].weight)  # zero-init the last BN so each block starts as identity
+        self.transform = nn.Sequential(*layers)
+        needs_projection = self.residual and (w_in != w_out or stride != 1)
+        self.shortcut = nn.Sequential(*conv_bn(w_in, w_out, 1, stride)) if needs_projection else None
+        self.activation = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.transform(x)
+        if self.residual:
+            out = out + (self.shortcut(x) if self.shortcut is not None else x)
+        return self.activation(out)
+
+
+class AnyNet(nn.Module):
+    """Stem, stages of blocks, head (optional 1x1 conv, global average pool, linear)."""
+
+    def __init__(self, arch: AnyNetArch, num_classes: int = 1000, in_channels: int = 3) -> None:
+        super().__init__()
+        self.arch = arch
+        self.stem = make_stem(arch.stem, in_channels, arch.stem_width)
+        stages, w_in = [], arch.stem_width
+        for stage in arch.stages:
+            blocks = [Block(arch, stage, w_in if i == 0 else stage.width, stage.stride if i == 0 else 1)
+                      for i in range(stage.depth)]
+            stages.append(nn.Sequential(*blocks))
+            w_in = stage.width
+        self.stages = nn.Sequential(*stages)
+        head: list[nn.Module] = []
+        if arch.head_width > 0:
+            head += [*conv_bn(w_in, arch.head_width, 1), nn.ReLU(inplace=True)]
+            w_in = arch.head_width
+        self.head = nn.Sequential(*head, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.classifier = nn.Linear(w_in, num_classes)
+        _init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.head(self.stages(self.stem(x))))
+
+
+def _init_weights(model: nn.Module) -> None:
+    """He-normal (fan-out) convs, unit BN (except zero-init last BNs), small-normal classifier."""
+    zero_bns = {id(block.transform[-1]) for block in model.modules() if isinstance(block, Block) and block.residual}
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.constant_(module.weight, 0.0 if id(module) in zero_bns else 1.0)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.01)
+            nn.init.zeros_(module.bias)
+
+
+def build_anynet(arch: AnyNetArch, num_classes: int = 1000, in_channels: int = 3) -> AnyNet:
+    return AnyNet(arch, num_classes=num_classes, in_channels=in_channels)
