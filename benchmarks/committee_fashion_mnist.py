@@ -1,7 +1,7 @@
 """End-to-end committees on Fashion-MNIST: train a pool in a study, then select cascades.
 
     .venv/bin/python benchmarks/committee_fashion_mnist.py [--db runs/committee-fmnist.db]
-        [--epochs 3] [--subset N] [--workers 2] [--out docs/committees-fashion-mnist] [--dry-run]
+        [--epochs 3] [--subset N] [--lr 0.05] [--workers 2] [--out docs/committees-fashion-mnist] [--dry-run]
 
 1. Four RegNetX-style networks at four cost levels (RegNet parameters below, CIFAR-style stem for
    28x28 inputs), each trained twice (two seeds) with ``archspace.train`` under one recipe, as the
@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--dataset", default="fashion-mnist", help="any archspace dataset name (digits: a quick check)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--subset", type=int, default=None, help="training images per model (default: all 55,000)")
+    parser.add_argument("--lr", type=float, default=0.05, help="learning rate of the recipe (default 0.05)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=Path("docs/committees-fashion-mnist"))
@@ -64,7 +65,7 @@ def main() -> None:
     from archspace.train.evaluator import TrainingEvaluator
 
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
-    evaluator = TrainingEvaluator(args.dataset, Recipe(epochs=args.epochs, subset=args.subset), device=args.device)
+    evaluator = TrainingEvaluator(args.dataset, Recipe(epochs=args.epochs, subset=args.subset, lr=args.lr), device=args.device)
     executor = make_executor(workers=args.workers) if args.workers > 1 else None
     train_pool(args.study, args.db, list(archs.values()), evaluator, repeats=2, executor=executor, progress=True)
 
@@ -80,7 +81,7 @@ def main() -> None:
     large_test = float(test.accuracies()[best_large])
     summary = {
         "dataset": args.dataset,
-        "recipe": {"epochs": args.epochs, "subset": args.subset},
+        "recipe": {"epochs": args.epochs, "subset": args.subset, "lr": args.lr},
         "members": {name: {"flops": float(c), "heldout_accuracy": float(a), "test_accuracy": float(t)}
                     for name, c, a, t in zip(heldout.names, heldout.costs, heldout.accuracies(), test.accuracies(),
                                              strict=True)},
