@@ -82,9 +82,15 @@ def _discrete_log_uniform_array(gen: np.random.Generator, high: int, shape: tupl
 
 
 class AnyNetFamily(Space[AnyNetArch]):
-    """What every space of AnyNet specs shares: the analytic cost and the torch builder."""
+    """What every space of AnyNet specs shares: batched sampling, the analytic cost, the torch builder.
+
+    Subclasses implement ``sample_batch`` (vectorized); one sample is a batch of one.
+    """
 
     arch_class = AnyNetArch
+
+    def sample(self, rng: int | np.random.Generator | None = None) -> AnyNetArch:
+        return self.sample_batch(rng, 1)[0]
 
     def complexity(self, arch: AnyNetArch, **input_spec: Any) -> Complexity:
         return anynet_complexity(arch, **input_spec)
@@ -111,9 +117,6 @@ class AnyNetSpace(AnyNetFamily):
         self.stem_width = stem_width
 
     # --- sampling -------------------------------------------------------------------------------
-    def sample(self, rng: int | np.random.Generator | None = None) -> AnyNetArch:
-        return self.sample_batch(rng, 1)[0]
-
     def sample_batch(self, rng: int | np.random.Generator | None, n: int) -> list[AnyNetArch]:
         """``n`` models: per-stage draws for the whole batch, projected and adjusted as arrays."""
         gen = as_generator(rng)

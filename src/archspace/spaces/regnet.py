@@ -283,9 +283,6 @@ class RegNetSpace(AnyNetFamily):
     def to_arch(self, params: RegNetParams) -> AnyNetArch:
         return regnet_to_anynet(params, self.block, self.stem_width, self.stem, self.se_ratio)
 
-    def sample(self, rng: int | np.random.Generator | None = None) -> AnyNetArch:
-        return self.sample_batch(rng, 1)[0]
-
     def sample_batch(self, rng: int | np.random.Generator | None, n: int) -> list[AnyNetArch]:
         gen = as_generator(rng)
         out: list[AnyNetArch] = []
