@@ -1,6 +1,6 @@
 """NAS-Bench-201 table: load time and memory, lookup speed, side by side with parsing the CSV.
 
-    .venv/bin/python benchmarks/bench_nb201_table.py [--csv /work/shared/data/nb201/nb201.csv] [--repeats 5]
+    .venv/bin/python benchmarks/bench_nb201_table.py [--csv ../shared/data/nb201/nb201.csv] [--repeats 5]
 
 Reports (one run, same machine, so ratios are meaningful on a noisy shared box):
 * cold start in a fresh interpreter: import archspace.bench.nb201 + NB201Table.load(), wall time and
@@ -52,7 +52,7 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--csv", type=Path, default=Path("/work/shared/data/nb201/nb201.csv"))
+    parser.add_argument("--csv", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201" / "nb201.csv")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 

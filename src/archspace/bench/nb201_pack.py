@@ -1,7 +1,7 @@
 """Build the packaged NAS-Bench-201 table from the public CSV (reproducible, deterministic).
 
 Run ``python -m archspace.bench.nb201_pack [--csv PATH] [--out PATH]``. The CSV (one row per cell
-in the official benchmark's index order; see /work/shared/data/README.md) becomes one compressed
+in the official benchmark's index order; see shared/data/README.md) becomes one compressed
 ``.npz``:
 
 * ``ops``: (15625, 6) uint8 op indices into ``archspace.spaces.nb201.OPS`` per benchmark index;
@@ -27,7 +27,8 @@ import numpy as np
 
 from archspace.errors import DataError
 
-DEFAULT_CSV = Path("/work/shared/data/nb201/nb201.csv")
+# The public CSV in ../shared beside a source checkout (pass --csv elsewhere).
+DEFAULT_CSV = Path(__file__).resolve().parents[4] / "shared" / "data" / "nb201" / "nb201.csv"
 DATASETS = ("cifar10", "cifar100", "imagenet16")
 MAX_SEEDS = 3
 MISSING = -1
