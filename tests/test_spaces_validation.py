@@ -92,7 +92,7 @@ spec_strategy = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec_strategy, st.sampled_from([16, 32, 48]))
 def test_random_specs_are_rejected_cleanly_or_agree_with_torch(data, resolution):
     """Any spec either fails with InvalidArchitecture, or its analytic cost equals the measured one."""
@@ -102,6 +102,32 @@ def test_random_specs_are_rejected_cleanly_or_agree_with_torch(data, resolution)
     except InvalidArchitecture:
         return
     assert measure_arch(space_for(arch), arch, resolution, 10) == cx
+
+
+@st.composite
+def valid_stage(draw):
+    """A stage that is valid by construction: width = b * g * k, so g divides the bottleneck width."""
+    ratio, group_width, multiple = draw(st.sampled_from([1, 2, 4])), draw(st.sampled_from([1, 2, 4, 8])), draw(st.integers(1, 6))
+    return {"depth": draw(st.integers(1, 3)), "width": ratio * group_width * multiple,
+            "stride": draw(st.sampled_from([1, 2])), "bottleneck_ratio": ratio, "group_width": group_width}
+
+
+valid_spec_strategy = st.fixed_dictionaries({
+    "kind": st.just("anynet"),
+    "block": st.sampled_from(["V", "R", "X", "Y"]),
+    "stem": st.sampled_from(["simple_stem_in", "res_stem_in", "res_stem_cifar"]),
+    "stem_width": st.integers(1, 24),
+    "head_width": st.sampled_from([0, 0, 24]),
+    "stages": st.lists(valid_stage(), min_size=1, max_size=4),
+})
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_spec_strategy)
+def test_valid_random_specs_agree_with_torch(data):
+    """Specs valid by construction: validation passes and analytic == measured at 64x64."""
+    arch = validate_anynet(arch_from_dict(data))
+    assert measure_arch(space_for(arch), arch, 64, 10) == anynet_complexity(arch, resolution=64, num_classes=10)
 
 
 def test_built_model_runs_forward_and_backward():
