@@ -37,8 +37,7 @@ from archspace.train import Recipe, train
 TINY = AnyNetArch.from_lists([1, 1], [8, 16], [2, 2], [1.0, 1.0], [8, 8], block="X",
                              stem="simple_stem_in", stem_width=8)
 # ResNet-style AnyNet (basic R blocks, dense convs: fast on CPU), 2.55 MFLOPs / 78k params at 28x28.
-SMALL_RESNET = AnyNetArch.from_lists([1, 1, 1], [16, 32, 64], [1, 2, 2], block="R", stem="simple_stem_in",
-                                     stem_width=16)
+SMALL_RESNET = get_model("resnet8_fmnist")  # zoo entry: 3 R blocks, stride-2 stem, 2.55 MFLOPs at 28x28
 MODELS = {"tiny_spec": TINY, "anynetx_tiny": get_model("anynetx_tiny"), "resnet20_cifar": get_model("resnet20_cifar")}
 BATCH = 128
 

@@ -74,6 +74,8 @@ def _small_entries() -> list[ZooEntry]:
     tiny = AnyNetArch.from_lists([1, 2, 2], [16, 32, 64], [1, 2, 2], [1.0] * 3, [8, 8, 8],
                                  block="X", stem="res_stem_cifar", stem_width=16)
     entries.append(ZooEntry("anynetx_tiny", tiny, 28, 10, "small X-block network for 28x28 data"))
+    resnet8 = AnyNetArch.from_lists([1, 1, 1], [16, 32, 64], [1, 2, 2], block="R", stem="simple_stem_in", stem_width=16)
+    entries.append(ZooEntry("resnet8_fmnist", resnet8, 28, 10, "3-block ResNet with a stride-2 stem, ~2.5 MFLOPs at 28x28"))
     return entries
 
 
