@@ -91,8 +91,3 @@ def arch_from_json(text: str) -> ArchSpec:
     except json.JSONDecodeError as exc:
         raise InvalidArchitecture("<json>", f"JSON syntax error at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     return arch_from_dict(data)
-
-
-def registered_kinds() -> dict[str, type[ArchSpec]]:
-    """A copy of the kind -> class registry."""
-    return dict(_KINDS)

@@ -484,13 +484,24 @@ def _fig_tau_top_n(report: dict[str, Any]) -> Any:
     return fig
 
 
-def _fig_op_usage(report: dict[str, Any]) -> Any:
-    """Figure 3 style: op counts in the top-N cells, by ground truth and by supernet accuracy."""
+def _variation_panels(report: dict[str, Any]) -> tuple[Any, Any]:
+    """One figure with a panel per variation of the study (axes shaped (1, variations))."""
     import matplotlib.pyplot as plt
 
-    results = report["results"]
-    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6), squeeze=False)
-    for axis, (variation, result) in zip(axes[0], results.items(), strict=True):
+    count = len(report["results"])
+    return plt.subplots(1, count, figsize=(4.2 * count, 3.6), squeeze=False)
+
+
+def _label_first_panel(fig: Any, axes: Any, ylabel: str) -> Any:
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][0].legend(fontsize=8)
+    return fig
+
+
+def _fig_op_usage(report: dict[str, Any]) -> Any:
+    """Figure 3 style: op counts in the top-N cells, by ground truth and by supernet accuracy."""
+    fig, axes = _variation_panels(report)
+    for axis, (variation, result) in zip(axes[0], report["results"].items(), strict=True):
         usage = result["op_usage"]
         row = 1 if len(usage["n"]) > 1 else 0  # the second-smallest N (10 when available)
         n = usage["n"][row]
@@ -499,18 +510,13 @@ def _fig_op_usage(report: dict[str, Any]) -> Any:
         axis.bar(x + 0.2, usage["supernet_mean_over_seeds"][row], 0.4, label="supernet (mean over seeds)")
         axis.set_xticks(x, [op.replace("nor_", "").replace("_connect", "") for op in usage["ops"]], rotation=30)
         axis.set_title(f"{variation}: ops in top-{n}")
-    axes[0][0].set_ylabel("count over all edges")
-    axes[0][0].legend(fontsize=8)
-    return fig
+    return _label_first_panel(fig, axes, "count over all edges")
 
 
 def _fig_mean_top_n(report: dict[str, Any]) -> Any:
     """Figure 4 style: mean predicted accuracy of the top-N (by ground truth) against N; tau_a."""
-    import matplotlib.pyplot as plt
-
-    results = report["results"]
-    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6), squeeze=False)
-    for axis, (variation, result) in zip(axes[0], results.items(), strict=True):
+    fig, axes = _variation_panels(report)
+    for axis, (variation, result) in zip(axes[0], report["results"].items(), strict=True):
         for entry in result["per_seed"]:
             predicted, truth = np.array(entry["predicted"]), np.array(result["truth"])
             ns = np.arange(1, len(truth) + 1)
@@ -518,26 +524,19 @@ def _fig_mean_top_n(report: dict[str, Any]) -> Any:
         tau = result["aggregate"]["tau_a"]
         axis.set_title(f"{variation}: tau_a {tau['mean']:.2f} +- {tau['std']:.2f}")
         axis.set_xlabel("N (top-N by ground truth)")
-    axes[0][0].set_ylabel("mean supernet accuracy of top-N (%)")
-    axes[0][0].legend(fontsize=8)
-    return fig
+    return _label_first_panel(fig, axes, "mean supernet accuracy of top-N (%)")
 
 
 def _fig_scatter(report: dict[str, Any]) -> Any:
     """Supernet accuracy against ground-truth accuracy, every seed."""
-    import matplotlib.pyplot as plt
-
-    results = report["results"]
-    fig, axes = plt.subplots(1, len(results), figsize=(4.2 * len(results), 3.6), squeeze=False)
-    for axis, (variation, result) in zip(axes[0], results.items(), strict=True):
+    fig, axes = _variation_panels(report)
+    for axis, (variation, result) in zip(axes[0], report["results"].items(), strict=True):
         for entry in result["per_seed"]:
             axis.scatter(result["truth"], entry["predicted"], s=14, label=f"seed {entry['seed']}")
         kendall = result["aggregate"]["all"]["kendall"]
         axis.set_title(f"{variation}: tau {kendall['mean']:.2f} +- {kendall['std']:.2f}")
         axis.set_xlabel("stand-alone / benchmark accuracy (%)")
-    axes[0][0].set_ylabel("supernet accuracy (%)")
-    axes[0][0].legend(fontsize=8)
-    return fig
+    return _label_first_panel(fig, axes, "supernet accuracy (%)")
 
 
 def _fmt(stat: dict[str, float]) -> str:

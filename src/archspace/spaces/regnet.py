@@ -276,10 +276,6 @@ class RegNetSpace(AnyNetFamily):
         return [RegNetParams(int(depth[i]), int(w0[i]), float(wa[i]), float(wm[i]), int(groups[i]), float(ratios[i]))
                 for i in keep]
 
-    def params_allowed(self, params: RegNetParams) -> bool:
-        widths = quantized_widths(params.depth, params.w0, params.wa, params.wm)
-        return widths.num_stages == widths.max_stages == self.ranges.num_stages
-
     def to_arch(self, params: RegNetParams) -> AnyNetArch:
         return regnet_to_anynet(params, self.block, self.stem_width, self.stem, self.se_ratio)
 
