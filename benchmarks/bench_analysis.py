@@ -27,13 +27,13 @@ from archspace.analysis.bootstrap import bootstrap_best
 from archspace.analysis.random_search import random_search_curve
 from archspace.analysis.table import load_studies
 from archspace.analysis.widths import add_model_statistics
+from archspace.evaluators.complexity import ComplexityEvaluator
 from archspace.report.build import ReportConfig
 from archspace.report.html import write_report
 from archspace.search.population import PopulationStrategy
 from archspace.spaces.base import Regime
 from archspace.spaces.registry import get_space
 from archspace.study import InlineExecutor, Study
-from archspace.study.complexity_evaluator import ComplexityEvaluator
 
 SPACES = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
 

@@ -59,8 +59,10 @@ def main() -> int:
     import numpy as np
     import pandas as pd
 
-    from archspace.bench.nb201 import NB201Benchmark, NB201Table, _read_table
-    from archspace.spaces.nb201 import NB201Space, _isomorphism_classes, table_path
+    from archspace.bench.nb201 import NB201Table, _read_table
+    from archspace.evaluators.nb201 import NB201Benchmark
+    from archspace.families.nb201.index import _isomorphism_classes, table_path
+    from archspace.spaces.nb201 import NB201Space
 
     cold = json.loads(subprocess.run([sys.executable, "-c", COLD_START], check=True, capture_output=True, text=True).stdout)
     npz_s = median_seconds(lambda: _read_table(table_path()), args.repeats)

@@ -21,9 +21,10 @@ import time
 
 import numpy as np
 
-from archspace.bench.harness import BenchConfig, run_comparison, run_search
-from archspace.bench.nb201 import NB201Benchmark
-from archspace.spaces.nb201 import NB201Space, benchmark_cell_at
+from archspace.evaluators.nb201 import NB201Benchmark
+from archspace.experiments.nb201_search import BenchConfig, run_comparison, run_search
+from archspace.families.nb201.index import benchmark_cell_at
+from archspace.spaces.nb201 import NB201Space
 
 NON_BO = ("rs", "re", "ls", "na-rs")
 

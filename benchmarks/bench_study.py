@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from archspace.bench.nb201 import NB201Benchmark
+from archspace.evaluators.nb201 import NB201Benchmark
 from archspace.search.population import PopulationStrategy
 from archspace.spaces.base import Regime
 from archspace.spaces.nb201 import NB201Space
@@ -81,7 +81,7 @@ def cpu_control() -> None:
 
 def parallel(models: int, dataset: str, subset: int | None, epochs: int, max_params: float,
              repeats: int, folder: Path, compare_threads: bool = False) -> None:
-    from archspace.train.evaluator import TrainingEvaluator
+    from archspace.evaluators.training import TrainingEvaluator
     from archspace.train.recipe import Recipe
 
     evaluator = TrainingEvaluator(dataset, Recipe(epochs=epochs, subset=subset))

@@ -26,11 +26,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from archspace.nn.nb201 import NB201Network
-from archspace.nn.supernet import PRESETS, NB201Supernet, SupernetConfig
-from archspace.search.spos import FairSampler, SPOSRecipe, UniformSampler, param_groups
-from archspace.search.spos_eval import BNRecompute, evaluate_cells
-from archspace.spaces.nb201 import OPS, NB201Space
+from archspace.evaluators.supernet import BNRecompute, evaluate_cells
+from archspace.families.nb201.modules import NB201Network
+from archspace.families.nb201.supernet import PRESETS, NB201Supernet, SupernetConfig
+from archspace.families.nb201.table import OPS
+from archspace.spaces.nb201 import NB201Space
+from archspace.train.supernet import FairSampler, SPOSRecipe, UniformSampler, param_groups
 
 LARGEST = ("nor_conv_3x3",) * 6
 

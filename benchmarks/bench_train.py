@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from archspace.data import Dataset, load_dataset
-from archspace.spaces.anynet import AnyNetArch
+from archspace.families.anynet.spec import AnyNetArch
 from archspace.spaces.registry import space_for
 from archspace.spaces.zoo import get_model
 from archspace.train import Recipe, train

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from archspace.committee.inputs import pool_from_npz
 from archspace.committee.selection import SelectionConfig
-from archspace.committee.workflow import run_committees, write_outputs
 from archspace.complexity.counts import (
     Complexity,
     CostTracker,
@@ -36,6 +35,7 @@ from archspace.complexity.counts import (
     linear,
     maxpool2d,
 )
+from archspace.experiments.committees import run_committees, write_outputs
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "predictions" / "cifar100"
 

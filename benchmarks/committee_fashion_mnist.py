@@ -20,9 +20,8 @@ import json
 from pathlib import Path
 
 from archspace.committee.inputs import pools_from_study
-from archspace.committee.pool_study import train_pool
 from archspace.committee.selection import SelectionConfig
-from archspace.committee.workflow import run_committees, write_outputs
+from archspace.experiments.committees import run_committees, train_pool, write_outputs
 from archspace.spaces.registry import space_for
 from archspace.spaces.regnet import RegNetParams, regnet_to_anynet
 
@@ -60,9 +59,9 @@ def main() -> None:
     if args.dry_run:
         return
 
+    from archspace.evaluators.training import TrainingEvaluator
     from archspace.study.executors import make_executor
     from archspace.train import Recipe
-    from archspace.train.evaluator import TrainingEvaluator
 
     Path(args.db).parent.mkdir(parents=True, exist_ok=True)
     evaluator = TrainingEvaluator(args.dataset, Recipe(epochs=args.epochs, subset=args.subset, lr=args.lr), device=args.device)

@@ -20,9 +20,9 @@ import numpy as np
 
 import archspace.study
 from archspace.arch import ArchSpec
-from archspace.bench.nb201 import NB201Benchmark
 from archspace.errors import StorageError, UsageError
 from archspace.evaluation import Result
+from archspace.evaluators.nb201 import NB201Benchmark
 
 
 @dataclass

@@ -13,7 +13,7 @@ from archspace.analysis.widths import (
     model_statistics,
 )
 from archspace.errors import DataError
-from archspace.spaces.anynet import AnyNetArch
+from archspace.families.anynet.spec import AnyNetArch
 from archspace.spaces.regnet import RegNetParams, regnet_to_anynet
 
 ARCH = AnyNetArch.from_lists([1, 2, 3, 1], [24, 48, 96, 192], bottleneck_ratios=[1, 2, 2, 4], group_widths=[8, 8, 16, 16])

@@ -7,7 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from archspace.bench.harness import (
+from archspace.bench.nb201 import NB201Table
+from archspace.cli import main
+from archspace.errors import UsageError
+from archspace.experiments.nb201_search import (
     BenchConfig,
     load_records,
     mean_ci,
@@ -16,9 +19,6 @@ from archspace.bench.harness import (
     summarize,
     write_report,
 )
-from archspace.bench.nb201 import NB201Table
-from archspace.cli import main
-from archspace.errors import UsageError
 
 SMALL = BenchConfig(algorithms=("rs", "re", "ls", "na-rs"), budget=25, runs=4, seed=7)
 

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from archspace.committee.inputs import pools_from_study
-from archspace.committee.pool_study import MemberList, train_pool
 from archspace.errors import DataError, UsageError
+from archspace.evaluators.training import TrainingEvaluator
+from archspace.experiments.committees import train_pool
+from archspace.search.fixed import FixedList
 from archspace.spaces.zoo import get_model
 from archspace.train import Recipe
-from archspace.train.evaluator import TrainingEvaluator
 
 RECIPE = Recipe(epochs=1, subset=300)
 
@@ -54,10 +55,10 @@ def test_study_without_predictions_is_rejected(tmp_path):
 
 def test_member_list_order_and_errors():
     a, b = get_model("anynetx_tiny"), get_model("resnet20_cifar")
-    strategy = MemberList([a, b], repeats=2)
+    strategy = FixedList([a, b], repeats=2)
     assert [strategy.ask() for _ in range(4)] == [a, a, b, b]
-    with pytest.raises(UsageError, match="repeats must be >= 1"):
-        MemberList([a], repeats=0)
+    with pytest.raises(UsageError, match="repeats must be an integer >= 1"):
+        FixedList([a], repeats=0)
 
 
 def test_cli_reads_a_study(trained, tmp_path, capsys):

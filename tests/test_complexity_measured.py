@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from archspace.complexity.measure import measure_arch
-from archspace.spaces.anynet_cost import anynet_complexity
+from archspace.families.anynet.cost import anynet_complexity
 from archspace.spaces.base import Regime
-from archspace.spaces.registry import get_space, space_for
+from archspace.families import family_for
+from archspace.spaces.registry import get_space
 from archspace.spaces.zoo import list_models
 
 ZOO = list_models()
@@ -18,7 +19,7 @@ def test_every_zoo_model(entry):
     # Models above ~2 GF are measured at 64x64 to keep the suite fast; their 224x224 numbers are
     # pinned against published figures in test_spaces_published.
     resolution = entry.resolution if anynet_complexity(entry.arch).flops < 2e9 or entry.resolution < 224 else 64
-    space = space_for(entry.arch)
+    space = family_for(entry.arch)
     expected = space.complexity(entry.arch, resolution=resolution, num_classes=entry.num_classes)
     assert measure_arch(space, entry.arch, resolution, entry.num_classes) == expected
 

@@ -10,7 +10,8 @@ import pytest
 
 from archspace.cli import main
 from archspace.data.idx import read_idx
-from archspace.design_study import (
+from archspace.errors import UsageError
+from archspace.experiments.design_study import (
     DesignStudyConfig,
     check_resumable,
     design_study_command,
@@ -18,7 +19,6 @@ from archspace.design_study import (
     small_input_space,
     study_config,
 )
-from archspace.errors import UsageError
 
 
 def test_config_round_trips_through_yaml_and_parses_ranges(tmp_path: Path) -> None:

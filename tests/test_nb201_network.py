@@ -8,8 +8,9 @@ import torch
 
 from archspace.complexity.measure import measure_complexity
 from archspace.errors import InvalidArchitecture
-from archspace.nn.nb201 import NB201CellModule, NB201Network, Zero
-from archspace.spaces.nb201 import NB201Cell, NB201Space
+from archspace.families.nb201.modules import NB201CellModule, NB201Network, Zero
+from archspace.families.nb201.spec import NB201Cell
+from archspace.spaces.nb201 import NB201Space
 
 ALL_3X3 = NB201Cell(("nor_conv_3x3",) * 6)
 

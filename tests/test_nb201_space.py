@@ -8,16 +8,15 @@ import pytest
 
 from archspace.arch import arch_from_json
 from archspace.errors import InvalidArchitecture, UsageError
-from archspace.spaces.base import Constraint
-from archspace.spaces.nb201 import (
-    NUM_CELLS,
-    OPS,
-    NB201Cell,
-    NB201Space,
+from archspace.families.nb201.index import (
     benchmark_ops_matrix,
     isomorphism_class_ids,
     unique_string,
 )
+from archspace.families.nb201.spec import NB201Cell
+from archspace.families.nb201.table import NUM_CELLS, OPS
+from archspace.spaces.base import Constraint
+from archspace.spaces.nb201 import NB201Space
 
 BEST_C10 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 ALL_3X3 = NB201Cell(("nor_conv_3x3",) * 6)

@@ -6,12 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archspace.bench.nb201 import ACCURACY_METRICS, MetricName, NB201Benchmark, NB201Table
+from archspace.bench.nb201 import ACCURACY_METRICS, MetricName, NB201Table
 from archspace.bench.nb201_pack import pack
 from archspace.errors import DataError, InvalidArchitecture, UsageError
 from archspace.evaluation import Evaluator
+from archspace.evaluators.nb201 import NB201Benchmark
+from archspace.families.nb201.index import table_path
+from archspace.families.nb201.spec import NB201Cell
+from archspace.families.nb201.table import NUM_CELLS
 from archspace.spaces.base import Constraint
-from archspace.spaces.nb201 import NUM_CELLS, NB201Cell, NB201Space, table_path
+from archspace.spaces.nb201 import NB201Space
 
 BEST_C10 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
 

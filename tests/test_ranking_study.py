@@ -9,10 +9,10 @@ import pytest
 
 from archspace.cli import main
 from archspace.errors import UsageError
-from archspace.ranking_study import RankingStudy, RankingStudyConfig, parse_variation
-from archspace.search.spos import SPOSRecipe
-from archspace.spaces.nb201 import OPS
+from archspace.experiments.ranking_study import RankingStudy, RankingStudyConfig, parse_variation
+from archspace.families.nb201.table import OPS
 from archspace.train import Recipe
+from archspace.train.supernet import SPOSRecipe
 
 
 @pytest.fixture()

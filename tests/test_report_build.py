@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from archspace.errors import DataError, UsageError
+from archspace.families.anynet.spec import AnyNetArch
 from archspace.report.build import ReportConfig, analyze_table
 from archspace.report.html import write_report
-from archspace.spaces.anynet import AnyNetArch
 
 
 def synthetic_population(groups: dict[str, float], n: int, seed: int = 0) -> pd.DataFrame:

@@ -6,19 +6,21 @@ import numpy as np
 import pytest
 from scipy.stats import kendalltau
 
-from archspace.bench.nb201 import NB201Benchmark
 from archspace.errors import UsageError
+from archspace.evaluators.nb201 import NB201Benchmark
+from archspace.families.layers import LAYER_TYPES
+from archspace.families.nb201.spec import NB201Cell
 from archspace.search.gp import EncodingGP, expected_improvement
-from archspace.search.layer_features import (
-    LAYER_TYPES,
-    feature_dim,
-    layer_features,
-    layer_sequence,
-)
+from archspace.families import family_for
+from archspace.search.layer_features import feature_dim, layer_features
 from archspace.search.learned_kernel import LearnedKernelConfig, LearnedKernelGP, build_kernel_gp
-from archspace.spaces.nb201 import NB201Cell, NB201Space
+from archspace.spaces.nb201 import NB201Space
 
 ALL_3X3 = NB201Cell(("nor_conv_3x3",) * 6)
+
+
+def layer_sequence(arch, **options):  # noqa: ANN001, ANN003, ANN201 - the learned kernel's view of arch
+    return family_for(arch).feature_sequence(arch, **options)
 
 
 def test_expected_improvement_known_values() -> None:
@@ -74,7 +76,7 @@ def test_layer_sequence_of_an_unknown_kind_is_a_clear_error() -> None:
     class Other:
         kind = "mystery"
 
-    with pytest.raises(UsageError, match="no layer sequence for architecture kind 'mystery'"):
+    with pytest.raises(UsageError, match="unknown network family 'mystery'"):
         layer_sequence(Other())  # type: ignore[arg-type]
 
 
@@ -132,7 +134,7 @@ def test_learned_kernel_training_lowers_the_loo_loss_and_ranks_held_out_cells() 
 
 
 def test_anynet_layer_sequence() -> None:
-    from archspace.spaces.anynet import AnyNetArch
+    from archspace.families.anynet.spec import AnyNetArch
 
     arch = AnyNetArch.from_lists([1, 2], [32, 64], bottleneck_ratios=[1, 1], group_widths=[8, 16])
     layers = layer_sequence(arch, num_classes=10)

@@ -11,11 +11,13 @@ from archspace.analysis.flatness import (
     flat_vs_sharp,
     neighbor_indices,
 )
-from archspace.bench.nb201 import NB201Benchmark, NB201Table
+from archspace.bench.nb201 import NB201Table
 from archspace.errors import UsageError
+from archspace.evaluators.nb201 import NB201Benchmark
+from archspace.families.nb201.index import benchmark_cell_at, benchmark_index_of
 from archspace.search.neighborhood import NeighborhoodAware, neighborhood_criterion
 from archspace.search.random_search import RandomSearch
-from archspace.spaces.nb201 import NB201Space, benchmark_cell_at, benchmark_index_of
+from archspace.spaces.nb201 import NB201Space
 
 
 def test_criteria_known_values() -> None:

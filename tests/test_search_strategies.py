@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archspace.bench.nb201 import NB201Benchmark
 from archspace.errors import UsageError
 from archspace.evaluation import Result
+from archspace.evaluators.nb201 import NB201Benchmark
 from archspace.search.base import SearchExhausted
 from archspace.search.evolution import RegularizedEvolution
 from archspace.search.learned_kernel import LearnedKernelConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from archspace.bench.nb201 import NB201Benchmark
+from archspace.evaluators.nb201 import NB201Benchmark
 from archspace.search.registry import make_strategy
 from archspace.spaces.nb201 import NB201Space
 from archspace.study import Study

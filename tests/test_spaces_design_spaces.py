@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from archspace.errors import InvalidArchitecture, UsageError
-from archspace.spaces.anynet_cost import anynet_complexity, anynet_complexity_many
-from archspace.spaces.anynet_space import anynet_design_space
+from archspace.families.anynet.cost import anynet_complexity, anynet_complexity_many
+from archspace.spaces.anynet import anynet_design_space
 from archspace.spaces.base import Regime
 from archspace.spaces.registry import get_space
 from archspace.spaces.regnet import RegNetSpace, quantized_widths

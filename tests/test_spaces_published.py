@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archspace.spaces.anynet import AnyNetArch
-from archspace.spaces.anynet_cost import anynet_complexity
+from archspace.families.anynet.cost import anynet_complexity
+from archspace.families.anynet.spec import AnyNetArch
 from archspace.spaces.regnet import RegNetParams, regnet_to_anynet
 from archspace.spaces.zoo import get_entry, get_model, list_models
 

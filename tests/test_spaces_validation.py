@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from archspace.arch import arch_from_dict, arch_from_json
 from archspace.complexity.measure import measure_arch
 from archspace.errors import InvalidArchitecture
-from archspace.spaces.anynet import AnyNetArch, validate_anynet
-from archspace.spaces.anynet_cost import anynet_complexity
-from archspace.spaces.registry import space_for
+from archspace.families.anynet.cost import anynet_complexity
+from archspace.families.anynet.spec import AnyNetArch, validate_anynet
+from archspace.families import family_for
 from archspace.spaces.zoo import get_model
 
 
@@ -101,7 +101,7 @@ def test_random_specs_are_rejected_cleanly_or_agree_with_torch(data, resolution)
         cx = anynet_complexity(arch, resolution=resolution, num_classes=10)
     except InvalidArchitecture:
         return
-    assert measure_arch(space_for(arch), arch, resolution, 10) == cx
+    assert measure_arch(family_for(arch), arch, resolution, 10) == cx
 
 
 @st.composite
@@ -127,12 +127,12 @@ valid_spec_strategy = st.fixed_dictionaries({
 def test_valid_random_specs_agree_with_torch(data):
     """Specs valid by construction: validation passes and analytic == measured at 64x64."""
     arch = validate_anynet(arch_from_dict(data))
-    assert measure_arch(space_for(arch), arch, 64, 10) == anynet_complexity(arch, resolution=64, num_classes=10)
+    assert measure_arch(family_for(arch), arch, 64, 10) == anynet_complexity(arch, resolution=64, num_classes=10)
 
 
 def test_built_model_runs_forward_and_backward():
     arch = get_model("anynetx_tiny")
-    model = space_for(arch).build(arch, num_classes=10, in_channels=1)
+    model = family_for(arch).build(arch, num_classes=10, in_channels=1)
     out = model(torch.randn(4, 1, 28, 28))
     assert out.shape == (4, 10)
     out.sum().backward()

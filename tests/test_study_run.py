@@ -8,8 +8,8 @@ import socket
 import numpy as np
 import pytest
 
-from archspace.bench.nb201 import NB201Benchmark
 from archspace.errors import StorageError, UsageError
+from archspace.evaluators.nb201 import NB201Benchmark
 from archspace.search.population import PopulationStrategy
 from archspace.spaces.base import Regime
 from archspace.spaces.nb201 import NB201Space

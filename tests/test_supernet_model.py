@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from archspace.errors import InvalidArchitecture, UsageError
-from archspace.nn.supernet import NB201Supernet, SupernetConfig, live_nodes
-from archspace.spaces.nb201 import OPS, NB201Cell
+from archspace.families.nb201.spec import NB201Cell
+from archspace.families.nb201.supernet import NB201Supernet, SupernetConfig, live_nodes
+from archspace.families.nb201.table import OPS
 
 
 def _randomize_batchnorm(net: torch.nn.Module, seed: int) -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from archspace.errors import UsageError
-from archspace.search.spos import FairSampler, UniformSampler, make_sampler
-from archspace.spaces.nb201 import OPS
+from archspace.families.nb201.table import OPS
+from archspace.train.supernet import FairSampler, UniformSampler, make_sampler
 
 
 @pytest.mark.parametrize("ops", [OPS, ("skip_connect", "nor_conv_1x1", "nor_conv_3x3"), ("none", "avg_pool_3x3")])

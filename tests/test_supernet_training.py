@@ -8,16 +8,14 @@ import torch
 
 from archspace.data import Augmentation, dataset_from_arrays
 from archspace.errors import InvalidArchitecture, UsageError
-from archspace.nn.supernet import SupernetConfig
-from archspace.search.spos import SPOSRecipe, cutout, load_supernet, train_supernet
-from archspace.search.spos_eval import (
-    BNRecompute,
-    FixedCells,
-    SupernetEvaluator,
-    evaluate_cells,
-)
-from archspace.spaces.nb201 import OPS, NB201Cell, NB201Space
+from archspace.evaluators.supernet import BNRecompute, SupernetEvaluator, evaluate_cells
+from archspace.families.nb201.spec import NB201Cell
+from archspace.families.nb201.supernet import SupernetConfig
+from archspace.families.nb201.table import OPS
+from archspace.search.fixed import FixedList
+from archspace.spaces.nb201 import NB201Space
 from archspace.study import Study
+from archspace.train.supernet import SPOSRecipe, cutout, load_supernet, train_supernet
 
 CONFIG = SupernetConfig(cells_per_stage=1, channels=4)
 
@@ -142,7 +140,7 @@ def test_supernet_evaluator_inside_a_study(tmp_path):
     evaluator = SupernetEvaluator(ckpt, str(npz), val_size=20, eval_images=None, bn_batches=1, bn_batch_size=16)
     cells = NB201Space(OPS[1:]).sample_distinct(4, 0)
     study = Study.create("rank", tmp_path / "s.db", seed=0)
-    study.optimize(FixedCells(cells), evaluator, len(cells))
+    study.optimize(FixedList(cells), evaluator, len(cells))
     trials = study.trials(("complete",))
     assert [t.arch for t in trials] == cells
     again = SupernetEvaluator.from_config(evaluator.to_config())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from archspace.cli import main
-from archspace.spaces.anynet import AnyNetArch
+from archspace.families.anynet.spec import AnyNetArch
 
 TINY = AnyNetArch.from_lists([1, 1], [8, 16], [2, 2], [1.0, 1.0], [8, 8], block="X",
                              stem="simple_stem_in", stem_width=8)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from archspace.evaluation import Evaluator
-from archspace.spaces.anynet import AnyNetArch
-from archspace.spaces.registry import space_for
+from archspace.evaluators.training import TrainingEvaluator
+from archspace.families.anynet.spec import AnyNetArch
+from archspace.families import family_for
 from archspace.train import Recipe
-from archspace.train.evaluator import TrainingEvaluator
 
 SMALL = AnyNetArch.from_lists([1, 1], [16, 32], [1, 2], [1.0, 1.0], [8, 8], block="X",
                               stem="res_stem_cifar", stem_width=8)
@@ -25,7 +25,7 @@ def test_evaluate_returns_result_with_cost_metrics_and_predictions() -> None:
     assert result.status == "complete"
     assert result.objective == result.metrics["val_error"] and 0 <= result.objective < 80  # chance: 90
     assert set(result.metrics) >= {"val_error", "test_error", "train_loss", "images_per_s", "epochs"}
-    cx = space_for(SMALL).complexity(SMALL, resolution=8, num_classes=10, in_channels=1)
+    cx = family_for(SMALL).complexity(SMALL, resolution=8, num_classes=10, in_channels=1)
     assert result.cost["flops"] == cx.flops and result.cost["params"] == cx.params
     assert result.cost["acts"] == cx.acts and result.cost["train_seconds"] > 0
     preds = result.predictions

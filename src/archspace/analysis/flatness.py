@@ -25,9 +25,10 @@ from scipy import stats
 
 from archspace.bench.nb201 import DATASETS, MetricName, NB201Table
 from archspace.errors import UsageError
+from archspace.families.nb201.index import benchmark_ops_matrix
+from archspace.families.nb201.table import NUM_EDGES, NUM_OPS
 from archspace.search.neighborhood import CRITERIA, check_criterion, neighborhood_criterion
 from archspace.spaces.base import as_generator
-from archspace.spaces.nb201 import NUM_EDGES, NUM_OPS, benchmark_ops_matrix
 
 TEST_METRICS: tuple[str, ...] = tuple(f"{d}_test_200" for d in DATASETS)
 _PLACE = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)

@@ -70,7 +70,9 @@ def pack(csv_path: Path, out_path: Path) -> dict[str, object]:
     """Read ``csv_path``, write ``out_path``; returns the metadata written."""
     import pandas as pd
 
-    from archspace.spaces.nb201 import NUM_CELLS, NB201Cell, unique_string
+    from archspace.families.nb201.index import unique_string
+    from archspace.families.nb201.spec import NB201Cell
+    from archspace.families.nb201.table import NUM_CELLS
 
     if not csv_path.is_file():
         raise DataError(f"NAS-Bench-201 CSV not found: {csv_path}")

@@ -66,7 +66,7 @@ def _options(args: argparse.Namespace, algorithms: list[str]) -> dict[str, dict[
 
 
 def run_nb201(args: argparse.Namespace) -> int:
-    from archspace.bench.harness import (
+    from archspace.experiments.nb201_search import (
         SUMMARY_COLUMNS,
         BenchConfig,
         run_comparison,

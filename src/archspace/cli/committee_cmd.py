@@ -89,7 +89,7 @@ def _pools(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspace.committee.workflow import run_committees, write_outputs
+    from archspace.experiments.committees import run_committees, write_outputs
 
     config = _config(args)  # bad options fail before any data is read
     heldout, test = _pools(args)

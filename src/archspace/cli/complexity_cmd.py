@@ -6,7 +6,8 @@ import argparse
 
 from archspace.cli.common import add_json_flag, print_json, print_table
 from archspace.errors import UsageError
-from archspace.spaces.registry import resolve_arch, space_for
+from archspace.families import family_for
+from archspace.spaces.registry import resolve_arch
 from archspace.spaces.zoo import get_entry
 
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     classes = classes if args.classes is None else args.classes
     if resolution < 1 or classes < 1 or args.in_channels < 1:
         raise UsageError("--resolution, --classes and --in-channels must be >= 1")
-    space = space_for(arch)
+    space = family_for(arch)
     space.validate(arch)
     cx = space.complexity(arch, resolution=resolution, num_classes=classes, in_channels=args.in_channels)
     out = {"model": args.model if not args.model.strip().startswith("{") else arch.spec_hash(),

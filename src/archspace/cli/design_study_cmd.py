@@ -51,7 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def resolve_config(args: argparse.Namespace) -> Any:
     """YAML (if given), then the flags that were given, into one validated config."""
-    from archspace.design_study import DesignStudyConfig, field_names, parse_flops, parse_spaces
+    from archspace.experiments.design_study import (
+        DesignStudyConfig,
+        field_names,
+        parse_flops,
+        parse_spaces,
+    )
 
     config = DesignStudyConfig.load(args.config) if args.config else DesignStudyConfig()
     changes: dict[str, Any] = {}
@@ -68,7 +73,7 @@ def resolve_config(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspace.design_study import design_study_command, run_design_study
+    from archspace.experiments.design_study import design_study_command, run_design_study
 
     config = resolve_config(args)
     if args.dry_run:

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 from archspace.cli.common import add_json_flag, print_json
 from archspace.errors import UsageError
-from archspace.spaces.anynet import AnyNetArch, validate_anynet
+from archspace.families.anynet.spec import AnyNetArch, validate_anynet
 from archspace.spaces.registry import resolve_arch
 from archspace.spaces.regnet import fit_regnet
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from archspace.cli.common import add_json_flag, print_json, print_table
-from archspace.spaces.anynet_cost import anynet_complexity
+from archspace.families.anynet.cost import anynet_complexity
 from archspace.spaces.zoo import list_models
 
 

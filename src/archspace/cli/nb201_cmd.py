@@ -59,7 +59,8 @@ def _register_info(group: argparse._SubParsersAction) -> None:
 def lookup(cell_text: str) -> dict[str, Any]:
     """Everything known about one cell, as plain data."""
     from archspace.bench.nb201 import NB201Table
-    from archspace.spaces.nb201 import NB201Space, isomorphism_class_ids, parse_cell, unique_string
+    from archspace.families.nb201.index import isomorphism_class_ids, parse_cell, unique_string
+    from archspace.spaces.nb201 import NB201Space
 
     space = NB201Space()
     cell = parse_cell(cell_text)
@@ -109,7 +110,8 @@ def run_lookup(args: argparse.Namespace) -> int:
 def info() -> dict[str, Any]:
     """The packaged table's provenance, size, load time and best cells."""
     from archspace.bench.nb201 import ACCURACY_METRICS, NB201Table, _read_table
-    from archspace.spaces.nb201 import NB201Space, benchmark_cell_at, table_path
+    from archspace.families.nb201.index import benchmark_cell_at, table_path
+    from archspace.spaces.nb201 import NB201Space
 
     started = time.perf_counter()
     _read_table(table_path())  # an uncached read, to report its cost

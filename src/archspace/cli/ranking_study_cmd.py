@@ -40,13 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspace.nn.supernet import PRESETS
-    from archspace.ranking_study import (
+    from archspace.experiments.ranking_study import (
         VARIATIONS,
         RankingStudyConfig,
         parse_list,
         run_ranking_study,
     )
+    from archspace.families.nb201.supernet import PRESETS
     from archspace.train import Recipe
 
     if args.variation_list:

@@ -197,7 +197,7 @@ def _get_space(config: dict[str, Any], resolution: int) -> Any:
 
     The stem actually used is written back into ``config`` so that it is stored with the study.
     """
-    from archspace.spaces.anynet import STEM_TYPES
+    from archspace.families.anynet.table import STEM_TYPES
     from archspace.spaces.registry import get_space
 
     space = get_space(config["space"])
@@ -220,7 +220,8 @@ def _make_evaluator(config: dict[str, Any]) -> tuple[Any, dict[str, int]]:
     kind, dataset = config["evaluator"], config["dataset"]
     if kind == "nb201":
         from archspace.bench.nb201 import NUM_CLASSES as NB201_CLASSES
-        from archspace.bench.nb201 import RESOLUTION, NB201Benchmark, canonical_dataset
+        from archspace.bench.nb201 import RESOLUTION, canonical_dataset
+        from archspace.evaluators.nb201 import NB201Benchmark
 
         if config["space"] != "nb201":
             raise UsageError(f"--evaluator nb201 looks cells up in NAS-Bench-201: it needs --space nb201, not {config['space']!r}")
@@ -228,13 +229,13 @@ def _make_evaluator(config: dict[str, Any]) -> tuple[Any, dict[str, int]]:
         inputs = {"resolution": config["resolution"] or RESOLUTION[key], "num_classes": NB201_CLASSES[key]}
         return NB201Benchmark(metric=f"{key}_valid_200", seed_mode="sample"), inputs
     if kind == "complexity":
-        from archspace.study.complexity_evaluator import ComplexityEvaluator
+        from archspace.evaluators.complexity import ComplexityEvaluator
 
         resolution, channels, classes = _dataset_inputs(dataset)
         resolution = config["resolution"] or resolution
         evaluator = ComplexityEvaluator(config["space"], resolution, classes, channels)
         return evaluator, {"resolution": resolution, "num_classes": classes, "in_channels": channels}
-    from archspace.train.evaluator import TrainingEvaluator
+    from archspace.evaluators.training import TrainingEvaluator
     from archspace.train.recipe import Recipe
 
     recipe_fields: dict[str, Any] = {}

@@ -102,8 +102,8 @@ def parse_ops(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def supernet_config(args: argparse.Namespace) -> Any:
-    from archspace.nn.supernet import SupernetConfig
-    from archspace.spaces.nb201 import OPS
+    from archspace.families.nb201.supernet import SupernetConfig
+    from archspace.families.nb201.table import OPS
 
     overrides: dict[str, Any] = {"ops": parse_ops(getattr(args, "ops", None), OPS),
                                  "linear_transformers": parse_ops(getattr(args, "linear_transformers", ""), ())}
@@ -114,7 +114,7 @@ def supernet_config(args: argparse.Namespace) -> Any:
 
 
 def spos_recipe(args: argparse.Namespace, **extra: Any) -> Any:
-    from archspace.search.spos import SPOSRecipe
+    from archspace.train.supernet import SPOSRecipe
 
     changes = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr") if getattr(args, name) is not None}
     changes.update(scale_lr=args.scale_lr, subset=args.train_subset, **extra)
@@ -126,7 +126,7 @@ def run_train(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from archspace.data import load_dataset
-    from archspace.search.spos import train_supernet
+    from archspace.train.supernet import train_supernet
 
     apply_threads(args)
     config = supernet_config(args)
@@ -159,7 +159,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def read_cells(path: str) -> list[Any]:
-    from archspace.spaces.nb201 import parse_cell
+    from archspace.families.nb201.index import parse_cell
 
     file = Path(path)
     if not file.is_file():
@@ -172,10 +172,12 @@ def read_cells(path: str) -> list[Any]:
 
 def run_rank(args: argparse.Namespace) -> int:
     from archspace.analysis.ranking import ranking_summary
-    from archspace.search.spos import read_checkpoint
-    from archspace.search.spos_eval import FixedCells, SupernetEvaluator
-    from archspace.spaces.nb201 import NB201Space, benchmark_index_of
+    from archspace.evaluators.supernet import SupernetEvaluator
+    from archspace.families.nb201.index import benchmark_index_of
+    from archspace.search.fixed import FixedList
+    from archspace.spaces.nb201 import NB201Space
     from archspace.study import Study
+    from archspace.train.supernet import read_checkpoint
 
     apply_threads(args)
     meta = read_checkpoint(args.checkpoint)
@@ -192,7 +194,7 @@ def run_rank(args: argparse.Namespace) -> int:
     if args.ground_truth is not None:
         if not args.ground_truth.startswith("table:"):
             raise UsageError(f"--ground-truth must be table:<metric>, got {args.ground_truth!r}")
-        from archspace.bench.nb201 import NB201Benchmark
+        from archspace.evaluators.nb201 import NB201Benchmark
 
         bench = NB201Benchmark(metric=args.ground_truth.removeprefix("table:"))
     evaluator = SupernetEvaluator(args.checkpoint, args.dataset, args.data_dir, args.val_size, args.split_seed,
@@ -201,7 +203,7 @@ def run_rank(args: argparse.Namespace) -> int:
     name = args.study or f"rank-{Path(args.checkpoint).stem}"
     study = Study.create(name, args.storage, seed=0, load_if_exists=True,
                          config={"kind": "supernet ranking", "checkpoint": str(args.checkpoint)})
-    study.optimize(FixedCells(cells), evaluator, len(cells), progress=not args.json)
+    study.optimize(FixedList(cells), evaluator, len(cells), progress=not args.json)
     scores = {t.arch: 100.0 - t.objective for t in study.trials(("complete",))}
     order = sorted(cells, key=lambda c: -scores.get(c, -np.inf))
     out: dict[str, Any] = {"study": name, "storage": args.storage, "cells": len(cells),

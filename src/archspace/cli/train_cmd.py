@@ -73,13 +73,14 @@ class _ProgressBar(AbstractContextManager):
 
 def run(args: argparse.Namespace) -> int:
     from archspace.data import load_dataset
-    from archspace.spaces.registry import resolve_arch, space_for
+    from archspace.families import family_for
+    from archspace.spaces.registry import resolve_arch
     from archspace.train import train
 
     recipe = _recipe(args)
     _check_outputs(args)
     arch = resolve_arch(args.model)
-    space_for(arch).validate(arch)
+    family_for(arch).validate(arch)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.split_seed, val_size=args.val_size)
     progress: Any = None if args.no_progress else _ProgressBar(recipe.epochs)
     with progress or nullcontext():

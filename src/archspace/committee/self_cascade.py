@@ -57,9 +57,9 @@ def flops_at(model: Any, module: Any, resolution: int, num_classes: int, in_chan
     from archspace.arch import ArchSpec
 
     if isinstance(model, ArchSpec):
-        from archspace.spaces.registry import space_for
+        from archspace.families import family_for
 
-        cx = space_for(model).complexity(model, resolution=resolution, num_classes=num_classes, in_channels=in_channels)
+        cx = family_for(model).complexity(model, resolution=resolution, num_classes=num_classes, in_channels=in_channels)
         return float(cx.flops)
     from archspace.complexity.measure import measure_complexity
 

@@ -2,7 +2,7 @@
 
 Each function takes the running ``CostTracker`` (feature-map size plus counts so far) and the
 layer's shape, and advances it exactly as the corresponding torch layer would. Layer builders in
-``archspace.nn`` have a twin here; tests compare both against torch's flop counter.
+``archspace.families`` use them; tests compare both against torch's flop counter.
 """
 
 from __future__ import annotations

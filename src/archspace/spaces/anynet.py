@@ -1,8 +1,9 @@
-"""AnyNet architecture specs: a stem, a body of stages of identical blocks, and a head.
+"""The AnyNetX design spaces A..E of *Designing Network Design Spaces* as composable constraints.
 
-A stage is (depth d, width w, stride s, bottleneck ratio b, group width g) as in *Designing
-Network Design Spaces*; the bottleneck width of a block is w / b and its 3x3 conv has
-(w / b) / g groups. Specs are validated here, without torch.
+AnyNetX_A samples every stage independently; B shares the bottleneck ratio, C also the group
+width, D requires non-decreasing widths, E also non-decreasing depths. Each rule is a
+``Constraint`` with a check and a projection (share the first stage's value; sort), so a
+constrained space samples as fast as the free one.
 """
 
 from __future__ import annotations
@@ -13,210 +14,218 @@ from typing import Any
 
 import numpy as np
 
-from archspace.arch import ArchSpec, register_kind
 from archspace.errors import InvalidArchitecture
-
-BLOCK_TYPES = ("V", "R", "X", "Y")
-STEM_TYPES = ("simple_stem_in", "res_stem_in", "res_stem_cifar")
-ALLOWED_STRIDES = (1, 2)
+from archspace.families.anynet.family import AnyNetFamily
+from archspace.families.anynet.spec import (
+    AnyNetArch,
+    StageSpec,
+    adjust_compatibility,
+    validate_anynet,
+)
+from archspace.spaces.base import Constraint, Space, as_generator, first_violation
+from archspace.spaces.registry import SPACES
 
 
 @dataclass(frozen=True)
-class StageSpec:
-    """One stage: ``depth`` blocks of output ``width``; the first block has ``stride``."""
+class AnyNetRanges:
+    """Per-stage sampling ranges (the paper's: d <= 16, w <= 1024 step 8, b in {1,2,4}, g in {1..32})."""
 
-    depth: int
-    width: int
+    num_stages: int = 4
+    max_depth: int = 16
+    max_width: int = 1024
+    width_quantum: int = 8
+    bottleneck_ratios: tuple[float, ...] = (1.0, 2.0, 4.0)
+    group_widths: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
     stride: int = 2
-    bottleneck_ratio: float = 1.0
-    group_width: int = 1
-
-    def __post_init__(self) -> None:
-        # Canonical types, so JSON `4` and `4.0` give the same spec and the same hash.
-        ratio = self.bottleneck_ratio
-        if isinstance(ratio, int) and not isinstance(ratio, bool):
-            object.__setattr__(self, "bottleneck_ratio", float(ratio))
 
     @property
-    def bottleneck_width(self) -> int:
-        return int(round(self.width / self.bottleneck_ratio))
-
-    @property
-    def groups(self) -> int:
-        return self.bottleneck_width // self.group_width
+    def width_choices(self) -> int:
+        return self.max_width // self.width_quantum
 
 
-@register_kind
-@dataclass(frozen=True)
-class AnyNetArch(ArchSpec):
-    """A complete AnyNet model spec (block type, stem, stages, head)."""
+def _shared(field: str) -> Constraint:
+    def check(arch: AnyNetArch) -> bool:
+        return len({getattr(s, field) for s in arch.stages}) == 1
 
-    kind = "anynet"
-    stages: tuple[StageSpec, ...]
-    block: str = "X"
-    stem: str = "simple_stem_in"
-    stem_width: int = 32
-    head_width: int = 0
-    se_ratio: float = 0.25
+    def project(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        values = draws[field]
+        return {**draws, field: np.repeat(values[:, :1], values.shape[1], axis=1)}
 
-    def __post_init__(self) -> None:
-        if isinstance(self.stages, list):
-            object.__setattr__(self, "stages", tuple(self.stages))
-        if isinstance(self.se_ratio, int) and not isinstance(self.se_ratio, bool):
-            object.__setattr__(self, "se_ratio", float(self.se_ratio))
-
-    def __hash__(self) -> int:
-        # Specs are hashed constantly while sampling distinct models: compute the hash once.
-        cached = self.__dict__.get("_hash")
-        if cached is None:
-            cached = hash((self.stages, self.block, self.stem, self.stem_width, self.head_width, self.se_ratio))
-            self.__dict__["_hash"] = cached
-        return cached
-
-    def __getstate__(self) -> dict[str, Any]:
-        # String hashes differ between processes: never ship a cached hash in a pickle.
-        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
-
-    # --- convenient per-stage views --------------------------------------------------------------
-    @property
-    def depths(self) -> list[int]:
-        return [s.depth for s in self.stages]
-
-    @property
-    def widths(self) -> list[int]:
-        return [s.width for s in self.stages]
-
-    @property
-    def strides(self) -> list[int]:
-        return [s.stride for s in self.stages]
-
-    @property
-    def bottleneck_ratios(self) -> list[float]:
-        return [s.bottleneck_ratio for s in self.stages]
-
-    @property
-    def group_widths(self) -> list[int]:
-        return [s.group_width for s in self.stages]
-
-    @property
-    def depth(self) -> int:
-        return sum(self.depths)
-
-    def block_widths(self) -> list[int]:
-        """Output width of every block in order (the paper's per-block width profile)."""
-        return [s.width for s in self.stages for _ in range(s.depth)]
-
-    def with_stages(self, **per_stage: list[Any]) -> AnyNetArch:
-        """Copy with some per-stage fields replaced, e.g. ``with_stages(width=[...])``."""
-        stages = list(self.stages)
-        for field_name, values in per_stage.items():
-            stages = [replace(s, **{field_name: v}) for s, v in zip(stages, values, strict=True)]
-        return replace(self, stages=tuple(stages))
-
-    @classmethod
-    def from_lists(cls, depths: list[int], widths: list[int], strides: list[int] | None = None,
-                   bottleneck_ratios: list[float] | None = None, group_widths: list[int] | None = None,
-                   **kwargs: Any) -> AnyNetArch:
-        """Build from per-stage lists (the pycls-style description)."""
-        n = len(depths)
-        strides = strides or [2] * n
-        bottleneck_ratios = bottleneck_ratios or [1.0] * n
-        group_widths = group_widths or [1] * n
-        lengths = {len(widths), len(strides), len(bottleneck_ratios), len(group_widths)}
-        if lengths != {n}:
-            raise InvalidArchitecture("stages", "per-stage lists must all have the same length")
-        stages = tuple(
-            StageSpec(d, w, s, float(b), g)
-            for d, w, s, b, g in zip(depths, widths, strides, bottleneck_ratios, group_widths)
-        )
-        return cls(stages=stages, **kwargs)
-
-    @classmethod
-    def _from_fields(cls, data: dict[str, Any]) -> AnyNetArch:
-        raw_stages = data.get("stages")
-        if not isinstance(raw_stages, (list, tuple)) or not raw_stages:
-            raise InvalidArchitecture("stages", "must be a non-empty list of stage objects")
-        stage_fields = {"depth", "width", "stride", "bottleneck_ratio", "group_width"}
-        stages = []
-        for index, raw in enumerate(raw_stages):
-            if isinstance(raw, StageSpec):
-                stages.append(raw)
-                continue
-            if not isinstance(raw, dict):
-                raise InvalidArchitecture(f"stages[{index}]", "must be an object with depth and width")
-            for key in raw:
-                if key not in stage_fields:
-                    raise InvalidArchitecture(f"stages[{index}].{key}", f"unknown field; allowed: {sorted(stage_fields)}")
-            for key in ("depth", "width"):
-                if key not in raw:
-                    raise InvalidArchitecture(f"stages[{index}].{key}", "is required")
-            stages.append(StageSpec(**raw))
-        return cls(**{**data, "stages": tuple(stages)})
+    return Constraint(f"shared_{field}", check, f"every stage has the same {field}", project)
 
 
-def _check_int(value: Any, field: str, low: int, high: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArchitecture(field, f"must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise InvalidArchitecture(field, f"must be {allowed}, got {value}")
+def _non_decreasing(field: str) -> Constraint:
+    def check(arch: AnyNetArch) -> bool:
+        values = [getattr(s, field) for s in arch.stages]
+        return all(a <= b for a, b in zip(values, values[1:]))
+
+    def project(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {**draws, field: np.sort(draws[field], axis=1)}
+
+    return Constraint(f"increasing_{field}", check, f"{field}_(i+1) >= {field}_i", project)
 
 
-def validate_anynet(arch: AnyNetArch) -> AnyNetArch:
-    """Check every field of ``arch``; raise ``InvalidArchitecture`` naming the first bad one."""
-    if arch.block not in BLOCK_TYPES:
-        raise InvalidArchitecture("block", f"must be one of {list(BLOCK_TYPES)}, got {arch.block!r}")
-    if arch.stem not in STEM_TYPES:
-        raise InvalidArchitecture("stem", f"must be one of {list(STEM_TYPES)}, got {arch.stem!r}")
-    _check_int(arch.stem_width, "stem_width", 1)
-    _check_int(arch.head_width, "head_width", 0)
-    if not isinstance(arch.se_ratio, (int, float)) or not 0 <= arch.se_ratio <= 1:
-        raise InvalidArchitecture("se_ratio", f"must be a number in [0, 1], got {arch.se_ratio!r}")
-    if not isinstance(arch.stages, tuple) or not arch.stages:
-        raise InvalidArchitecture("stages", "must be a non-empty tuple of StageSpec")
-    for index, stage in enumerate(arch.stages):
-        _validate_stage(stage, f"stages[{index}]", arch.block)
-    return arch
+SHARED_BOTTLENECK = _shared("bottleneck_ratio")
+SHARED_GROUP_WIDTH = _shared("group_width")
+INCREASING_WIDTHS = _non_decreasing("width")
+INCREASING_DEPTHS = _non_decreasing("depth")
+
+DESIGN_SPACE_CONSTRAINTS: dict[str, tuple[Constraint, ...]] = {
+    "a": (),
+    "b": (SHARED_BOTTLENECK,),
+    "c": (SHARED_BOTTLENECK, SHARED_GROUP_WIDTH),
+    "d": (SHARED_BOTTLENECK, SHARED_GROUP_WIDTH, INCREASING_WIDTHS),
+    "e": (SHARED_BOTTLENECK, SHARED_GROUP_WIDTH, INCREASING_WIDTHS, INCREASING_DEPTHS),
+}
 
 
-def _validate_stage(stage: StageSpec, where: str, block: str) -> None:
-    _check_int(stage.depth, f"{where}.depth", 1)
-    _check_int(stage.width, f"{where}.width", 1)
-    if stage.stride not in ALLOWED_STRIDES or isinstance(stage.stride, bool):
-        raise InvalidArchitecture(f"{where}.stride", f"must be one of {list(ALLOWED_STRIDES)}, got {stage.stride!r}")
-    if block not in ("X", "Y"):
-        return  # b and g only shape bottleneck blocks
-    ratio = stage.bottleneck_ratio
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0 or not math.isfinite(ratio):
-        raise InvalidArchitecture(f"{where}.bottleneck_ratio", f"must be a positive number, got {ratio!r}")
-    bottleneck = stage.width / ratio
-    if abs(bottleneck - round(bottleneck)) > 1e-9 or round(bottleneck) < 1:
-        raise InvalidArchitecture(
-            f"{where}.bottleneck_ratio",
-            f"width / bottleneck_ratio must be a positive integer, got {stage.width} / {ratio}",
-        )
-    _check_int(stage.group_width, f"{where}.group_width", 1)
-    if stage.bottleneck_width % stage.group_width:
-        raise InvalidArchitecture(
-            f"{where}.group_width",
-            f"must divide the bottleneck width {stage.bottleneck_width} (= width / bottleneck_ratio), "
-            f"got {stage.group_width}",
-        )
+def _discrete_log_uniform_array(gen: np.random.Generator, high: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Integers in [1, high] with P(k) proportional to log((k + 1/2) / (k - 1/2))."""
+    draws = np.exp(gen.uniform(math.log(0.5), math.log(high + 0.5), size=shape))
+    return np.clip(np.round(draws), 1, high).astype(int)
 
 
-def adjust_compatibility(widths: Any, bottleneck_ratios: Any, group_widths: Any) -> tuple[Any, Any]:
-    """Make widths and group widths compatible, as the paper's published models do.
+class AnyNetSpaceBase(Space[AnyNetArch]):
+    """What every space of AnyNet specs shares: the family, and one sample = a batch of one.
 
-    The group width is capped at the bottleneck width, the bottleneck width is rounded to a
-    multiple of the group width (half to even), and the stage width is recomputed from it. Takes
-    lists (returns lists) or numpy arrays of any shape (returns int arrays), element-wise.
+    Subclasses implement ``sample_batch`` (vectorized).
     """
-    as_lists = isinstance(widths, list)
-    widths, ratios, groups = (np.asarray(v) for v in (widths, bottleneck_ratios, group_widths))
-    bottleneck = np.floor(np.maximum(1, widths / ratios)).astype(np.int64)
-    groups = np.minimum(groups, bottleneck).astype(np.int64)
-    bottleneck = np.maximum(groups, np.round(bottleneck / groups).astype(np.int64) * groups)
-    new_widths = np.floor(bottleneck * ratios).astype(np.int64)
-    if as_lists:
-        return new_widths.tolist(), groups.tolist()
-    return new_widths, groups
+
+    arch_class = AnyNetArch
+    family = AnyNetFamily()
+
+    def sample(self, rng: int | np.random.Generator | None = None) -> AnyNetArch:
+        return self.sample_batch(rng, 1)[0]
+
+
+class AnyNetSpace(AnyNetSpaceBase):
+    """AnyNet with one block type (X by default), the simple ImageNet stem, and constraints."""
+
+    capabilities = frozenset({"neighbors", "mutate", "encode"})
+
+    def __init__(self, name: str = "anynetx_a", block: str = "X", constraints: tuple[Constraint, ...] = (),
+                 ranges: AnyNetRanges | None = None, stem: str = "simple_stem_in", stem_width: int = 32) -> None:
+        super().__init__(constraints)
+        self.name = name
+        self.block = block
+        self.ranges = ranges or AnyNetRanges()
+        self.stem = stem
+        self.stem_width = stem_width
+
+    def options(self) -> dict[str, Any]:
+        return {"stem": self.stem, "stem_width": self.stem_width}
+
+    # --- sampling -------------------------------------------------------------------------------
+    def sample_batch(self, rng: int | np.random.Generator | None, n: int) -> list[AnyNetArch]:
+        """``n`` models: per-stage draws for the whole batch, projected and adjusted as arrays."""
+        gen = as_generator(rng)
+        out: list[AnyNetArch] = []
+        while len(out) < n:
+            draws = self._raw_draws(gen, n - len(out))
+            for constraint in self.constraints:
+                if constraint.project is not None:
+                    draws = constraint.project(draws)
+            if self.block in ("X", "Y"):
+                draws["width"], draws["group_width"] = adjust_compatibility(
+                    draws["width"], draws["bottleneck_ratio"], draws["group_width"])
+            rows = zip(*(draws[f].tolist() for f in ("depth", "width", "bottleneck_ratio", "group_width")))
+            archs = (self._assemble(*row) for row in rows)
+            out.extend(a for a in archs if self.satisfies(a))
+        return out
+
+    def _raw_draws(self, gen: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """Independent per-stage draws, each field an array of shape (n, stages)."""
+        r = self.ranges
+        shape = (n, r.num_stages)
+        return {
+            "depth": _discrete_log_uniform_array(gen, r.max_depth, shape),
+            "width": _discrete_log_uniform_array(gen, r.width_choices, shape) * r.width_quantum,
+            "bottleneck_ratio": np.asarray(r.bottleneck_ratios, float)[gen.integers(len(r.bottleneck_ratios), size=shape)],
+            "group_width": np.asarray(r.group_widths)[gen.integers(len(r.group_widths), size=shape)],
+        }
+
+    def _assemble(self, depths: list, widths: list, ratios: list, groups: list) -> AnyNetArch:
+        stride = self.ranges.stride
+        stages = tuple(StageSpec(d, w, stride, b, g) for d, w, b, g in zip(depths, widths, ratios, groups))
+        return AnyNetArch(stages=stages, block=self.block, stem=self.stem, stem_width=self.stem_width)
+
+    # --- contract ---------------------------------------------------------------------------------
+    def validate(self, arch: AnyNetArch) -> AnyNetArch:
+        if not isinstance(arch, AnyNetArch):
+            raise InvalidArchitecture("kind", f"{self.name} takes anynet specs, got {type(arch).__name__}")
+        validate_anynet(arch)
+        broken = first_violation(self.constraints, arch)
+        if broken is not None:
+            raise InvalidArchitecture("stages", f"{self.name} requires {broken.description} ({broken.name})")
+        return arch
+
+    def neighbors(self, arch: AnyNetArch, distance: int = 1) -> list[AnyNetArch]:
+        """Models that differ in one stage's depth (+-1) or width (+-one quantum), still valid."""
+        if distance != 1:
+            raise InvalidArchitecture("distance", "AnyNet neighbors are defined for distance 1 only")
+        out = []
+        q = self.ranges.width_quantum
+        for index, stage in enumerate(arch.stages):
+            for change in ({"depth": stage.depth - 1}, {"depth": stage.depth + 1},
+                           {"width": stage.width - q}, {"width": stage.width + q}):
+                stages = list(arch.stages)
+                stages[index] = replace(stage, **change)
+                candidate = replace(arch, stages=tuple(stages))
+                try:
+                    out.append(self.validate(candidate))
+                except InvalidArchitecture:
+                    continue
+        return out
+
+    def mutate(self, arch: AnyNetArch, rng: int | np.random.Generator | None = None) -> AnyNetArch:
+        gen = as_generator(rng)
+        options = self.neighbors(arch)
+        return options[int(gen.integers(len(options)))] if options else arch
+
+    def encode(self, arch: AnyNetArch) -> np.ndarray:
+        """Per-stage [log2 depth, log2 width, log2 b, log2 g] flattened."""
+        rows = [[math.log2(s.depth), math.log2(s.width), math.log2(s.bottleneck_ratio), math.log2(s.group_width)]
+                for s in arch.stages]
+        return np.asarray(rows, dtype=np.float64).ravel()
+
+    def summary(self) -> dict[str, Any]:
+        """Dimension and size: exact count, and the paper's Table 1 approximation (n^4 / 4! per order rule)."""
+        r = self.ranges
+        names = {c.name for c in self.constraints}
+        n_stages, n_b, n_g = r.num_stages, len(r.bottleneck_ratios), len(r.group_widths)
+        depth_count, width_count = r.max_depth, r.width_choices
+        per_stage = 4 - ("shared_bottleneck_ratio" in names) - ("shared_group_width" in names)
+        dimension = per_stage * n_stages + ("shared_bottleneck_ratio" in names) + ("shared_group_width" in names)
+        b_part = n_b if "shared_bottleneck_ratio" in names else n_b**n_stages
+        g_part = n_g if "shared_group_width" in names else n_g**n_stages
+        exact, approx = b_part * g_part, float(b_part * g_part)
+        for count, rule in ((depth_count, "increasing_depth"), (width_count, "increasing_width")):
+            if rule in names:
+                exact *= math.comb(count + n_stages - 1, n_stages)
+                approx *= count**n_stages / math.factorial(n_stages)
+            else:
+                exact *= count**n_stages
+                approx *= count**n_stages
+        return {"name": self.name, "block": self.block, "stem": self.stem, "stem_width": self.stem_width,
+                "dimension": dimension, "size": exact,
+                "size_paper_approx": approx, "constraints": [c.name for c in self.constraints]}
+
+
+def anynet_design_space(letter: str, block: str = "X", **kwargs: Any) -> AnyNetSpace:
+    """AnyNet{block}_{letter} for letter in a..e."""
+    letter = letter.lower()
+    if letter not in DESIGN_SPACE_CONSTRAINTS:
+        raise InvalidArchitecture("space", f"AnyNet design spaces are a..e, got {letter!r}")
+    return AnyNetSpace(f"anynet{block.lower()}_{letter}", block, DESIGN_SPACE_CONSTRAINTS[letter], **kwargs)
+
+
+def _register_design_spaces() -> None:
+    for letter in DESIGN_SPACE_CONSTRAINTS:
+        def make(letter: str = letter, **options: Any) -> AnyNetSpace:
+            return anynet_design_space(letter, **options)
+
+        rules = ", ".join(c.description for c in DESIGN_SPACE_CONSTRAINTS[letter]) or "stages sampled independently"
+        SPACES.register(f"anynetx_{letter}", description=f"AnyNetX_{letter.upper()}: {rules}", family="anynet")(make)
+
+
+_register_design_spaces()

@@ -1,7 +1,8 @@
 """The Space contract and composable constraints.
 
-A Space samples, validates, costs, builds, mutates and encodes architectures of one kind. Sampling,
-validation and cost are pure Python (no torch); ``build`` imports torch lazily.
+A Space samples, validates, mutates and encodes architectures of one family, and hands cost and
+building to that family. Sampling, validation and cost are pure Python (no torch); ``build``
+imports torch lazily.
 """
 
 from __future__ import annotations
@@ -80,11 +81,23 @@ class Regime:
         return self.flops is None and self.params is None and self.acts is None
 
 
+CAPABILITIES: tuple[str, ...] = ("neighbors", "mutate", "encode")
+
+
 class Space(ABC, Generic[A]):
-    """Base class of every design space. Subclasses implement the abstract methods."""
+    """Base class of every design space: sampling and constraints over one family's specs.
+
+    Subclasses set ``family`` (the ``archspace.families.Family`` that validates, costs and builds
+    their specs), implement ``sample`` and ``validate``, and declare in ``capabilities`` which
+    optional methods (neighbors, mutate, encode) they define; calling an undeclared one raises a
+    ``UsageError`` naming it. ``options()`` returns the constructor arguments that, with a spec,
+    rebuild its network (``get_space(name, **space.options())``).
+    """
 
     name: str = ""
     arch_class: type[ArchSpec]
+    family: Any
+    capabilities: frozenset[str] = frozenset()
 
     def __init__(self, constraints: Sequence[Constraint] = ()) -> None:
         self.constraints: tuple[Constraint, ...] = tuple(constraints)
@@ -98,30 +111,43 @@ class Space(ABC, Generic[A]):
     def validate(self, arch: A) -> A:
         """Return ``arch`` if it belongs to the space; raise ``InvalidArchitecture`` otherwise."""
 
-    @abstractmethod
-    def complexity(self, arch: A, **input_spec: Any) -> Complexity:
-        """Analytic flops / params / acts, without building a model."""
+    def options(self) -> dict[str, Any]:
+        """Constructor options (JSON values) that, with a spec, determine its network."""
+        return {}
 
-    @abstractmethod
-    def build(self, arch: A, **kwargs: Any) -> Any:
-        """A ``torch.nn.Module`` for ``arch``."""
+    def complexity(self, arch: A, resolution: int | None = None, num_classes: int | None = None,
+                   in_channels: int | None = None) -> Complexity:
+        """Analytic flops / params / acts, without building a model (validated first)."""
+        return self.family.complexity(self.validate(arch), resolution, num_classes, in_channels)
+
+    def build(self, arch: A, num_classes: int | None = None, in_channels: int | None = None) -> Any:
+        """A ``torch.nn.Module`` for ``arch`` (validated first)."""
+        return self.family.build(self.validate(arch), num_classes=num_classes, in_channels=in_channels)
+
+    def layer_sequence(self, arch: A, **options: Any) -> list:
+        """The layers the learned kernel reads (``Family.feature_sequence`` of this space's family)."""
+        return self.family.feature_sequence(self.validate(arch), **options)
 
     def neighbors(self, arch: A, distance: int = 1) -> list[A]:
-        raise NotImplementedError(f"{type(self).__name__} does not define neighbors")
+        raise self._lacks("neighbors")
 
     def mutate(self, arch: A, rng: int | np.random.Generator | None = None) -> A:
-        raise NotImplementedError(f"{type(self).__name__} does not define mutation")
+        raise self._lacks("mutate")
 
     def encode(self, arch: A) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} does not define an encoding")
+        raise self._lacks("encode")
+
+    def _lacks(self, capability: str) -> UsageError:
+        return UsageError(f"space {self.name!r} does not define {capability} "
+                          f"(its capabilities: {sorted(self.capabilities) or 'none'})")
 
     def summary(self) -> dict[str, Any]:
         """Name, dimension and size (where countable) of the space."""
         return {"name": self.name}
 
     def complexity_many(self, archs: Sequence[A], **input_spec: Any) -> list[Complexity]:
-        """Complexity of many models; spaces override this with a batched computation."""
-        return [self.complexity(arch, **input_spec) for arch in archs]
+        """Complexity of many models (the family's batched computation)."""
+        return self.family.complexity_many([self.validate(a) for a in archs], **input_spec)
 
     def sample_batch(self, rng: int | np.random.Generator | None, n: int) -> list[A]:
         """``n`` draws at once; spaces override this with a vectorized sampler."""
@@ -162,7 +188,8 @@ class Space(ABC, Generic[A]):
             draws += len(batch)
             fresh = list(dict.fromkeys(a for a in batch if a not in chosen and a not in rejected))
             if regime is not None and not regime.is_unbounded and fresh:
-                inside = [regime.contains(cx) for cx in self.complexity_many(fresh, **kwargs)]
+                # drawn by this space, so valid by construction: cost them without re-validating
+                inside = [regime.contains(cx) for cx in self.family.complexity_many(fresh, validate=False, **kwargs)]
                 rejected.update(a for a, ok in zip(fresh, inside) if not ok)
                 fresh = [a for a, ok in zip(fresh, inside) if ok]
             for arch in fresh[: n - len(chosen)]:

@@ -1,87 +1,56 @@
-"""Design spaces by name, and the space that knows how to cost and build a given spec."""
+"""Design spaces by name: ``SPACES`` (a registry filled by ``@SPACES.register``) and ``get_space``.
+
+Each registered entry is a space class or factory with metadata ``capabilities`` (the optional
+methods it defines) and a description. ``get_space(name, **options)`` builds one;
+``space.options()`` gives back the options, so ``get_space(space.name, **space.options())``
+rebuilds a space that builds every spec into exactly the same network.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from archspace.arch import ArchSpec
+from archspace.arch import ArchSpec, arch_from_json
 from archspace.errors import UsageError
+from archspace.registry import Registry
 from archspace.spaces.base import Space
 
-
-def _anynet(letter: str) -> Callable[..., Space]:
-    def make(**options: Any) -> Space:
-        from archspace.spaces.anynet_space import anynet_design_space
-
-        return anynet_design_space(letter, **options)
-
-    return make
-
-
-def _regnet(block: str) -> Callable[..., Space]:
-    def make(**options: Any) -> Space:
-        from archspace.spaces.regnet import RegNetSpace
-
-        return RegNetSpace(block=block, **options)
-
-    return make
-
-
-def _nb201(**options: Any) -> Space:
-    from archspace.spaces.nb201 import NB201Space
-
-    return NB201Space(**options)
-
-
-def _free_anynet() -> Space:
-    from archspace.spaces.anynet_space import AnyNetSpace
-
-    return AnyNetSpace(name="anynet")
-
-
-SPACES: dict[str, Callable[..., Space]] = {
-    **{f"anynetx_{letter}": _anynet(letter) for letter in "abcde"},
-    "regnetx": _regnet("X"),
-    "regnety": _regnet("Y"),
-    "nb201": _nb201,
-}
+SPACES: Registry[Any] = Registry(
+    "space", modules=("archspace.spaces.anynet", "archspace.spaces.regnet", "archspace.spaces.nb201"))
 
 
 def space_names() -> list[str]:
-    return list(SPACES)
+    return SPACES.names()
 
 
 def get_space(name: str, **options: Any) -> Space:
-    """A fresh space object for a registered name (anynetx_a..e, regnetx, regnety, nb201).
+    """A fresh space object for a registered name (anynetx_a..e, regnetx, regnety, nb201, ...).
 
     ``options`` go to the space's constructor, e.g. ``stem="res_stem_cifar", stem_width=16`` for
     AnyNet/RegNet models on 28x28 or 32x32 images (the paper's stem would leave a feature map below
     1x1 after four stride-2 stages), or ``ops=(...)`` to mask NAS-Bench-201 operations.
     """
-    key = name.strip().lower()
-    if key not in SPACES:
-        raise UsageError(f"unknown space {name!r}; choose one of {', '.join(SPACES)}")
+    entry = SPACES.entry(name)
     try:
-        return SPACES[key](**options)
+        return entry.obj(**options)
     except TypeError as exc:
-        raise UsageError(f"space {key!r} does not take options {sorted(options)}: {exc}") from None
+        raise UsageError(f"space {entry.name!r} does not take options {sorted(options)}: {exc}") from None
 
 
-def space_for(arch: ArchSpec) -> Space:
-    """The space that validates, costs and builds ``arch`` (by its kind), with no extra constraints."""
-    if arch.kind == "anynet":
-        return _free_anynet()
-    if arch.kind == "nb201":
-        return _nb201()
-    raise UsageError(f"no space builds specs of kind {arch.kind!r}")
+def space_config(space: Space) -> dict[str, Any]:
+    """``{"name": ..., "options": {...}}``: what ``space_from_config`` rebuilds the space from."""
+    return {"name": space.name, "options": space.options()}
+
+
+def space_from_config(config: dict[str, Any]) -> Space:
+    if not isinstance(config, dict) or "name" not in config:
+        raise UsageError(f"a space config is {{'name': ..., 'options': {{...}}}}, got {config!r}")
+    return get_space(config["name"], **dict(config.get("options") or {}))
 
 
 def resolve_arch(text: str) -> ArchSpec:
     """A spec from a zoo name, a JSON document, or the path of a JSON file."""
-    from pathlib import Path
-
-    from archspace.arch import arch_from_json
     from archspace.spaces.zoo import get_model
 
     stripped = text.strip()

@@ -13,13 +13,16 @@ from typing import Any
 import numpy as np
 
 from archspace.errors import InvalidArchitecture, UsageError
-from archspace.spaces.anynet import AnyNetArch, StageSpec, adjust_compatibility, validate_anynet
-from archspace.spaces.anynet_cost import (
-    StageArrays,
-    network_cost,
+from archspace.families.anynet.cost import StageArrays, network_cost
+from archspace.families.anynet.spec import (
+    AnyNetArch,
+    StageSpec,
+    adjust_compatibility,
+    validate_anynet,
 )
-from archspace.spaces.anynet_space import AnyNetFamily
+from archspace.spaces.anynet import AnyNetSpaceBase
 from archspace.spaces.base import SAMPLE_CHUNK, Regime, as_generator
+from archspace.spaces.registry import SPACES
 
 WIDTH_QUANTUM = 8
 
@@ -78,10 +81,21 @@ def block_width_matrix(depth: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np
     """
     depth, w0, wa, wm = (np.atleast_1d(np.asarray(v)) for v in (depth, w0, wa, wm))
     blocks = np.arange(int(depth.max()))[None, :]
+    widths, exponents, continuous = quantize(blocks, w0, wa, wm, quantum)
+    return widths.astype(int), exponents.astype(int), continuous, blocks < depth[:, None]
+
+
+def quantize(blocks: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray,
+             quantum: int = WIDTH_QUANTUM) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The RegNet quantization, one row per parametrization: u_j = w0 + wa * j, then
+    w0 * wm^round(log(u_j / w0) / log(wm)) rounded to a multiple of ``quantum``.
+
+    Returns float64 (widths, exponents, continuous widths u_j) of shape (models, len(blocks)).
+    """
     continuous = blocks * wa[:, None] + w0[:, None]
     exponents = np.round(np.log(continuous / w0[:, None]) / np.log(wm[:, None]))
-    widths = np.round(np.divide(w0[:, None] * np.power(wm[:, None], exponents), quantum)).astype(int) * quantum
-    return widths, exponents.astype(int), continuous, blocks < depth[:, None]
+    widths = np.round(np.divide(w0[:, None] * np.power(wm[:, None], exponents), quantum)) * quantum
+    return widths, exponents, continuous
 
 
 def quantized_widths(depth: int, w0: float, wa: float, wm: float, quantum: int = WIDTH_QUANTUM) -> QuantizedWidths:
@@ -175,9 +189,8 @@ class RegNetFit:
 
 def _fit_errors(observed: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """e_fit and predicted widths of every (w0, wa, wm) candidate (1-d arrays of equal length)."""
-    continuous = w0[:, None] + wa[:, None] * np.arange(observed.size)[None, :]
-    exponents = np.round(np.log(continuous / w0[:, None]) / np.log(wm[:, None]))
-    predicted = np.maximum(np.round(w0[:, None] * np.power(wm[:, None], exponents) / 8) * 8, 8)
+    widths, _, _ = quantize(np.arange(observed.size)[None, :], w0, wa, wm)
+    predicted = np.maximum(widths, WIDTH_QUANTUM)
     return np.abs(np.log(predicted) - np.log(observed[None, :])).mean(axis=1), predicted
 
 
@@ -239,7 +252,7 @@ def _stage_counts_fit(depth: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.
     return (max_exponent + 1 == num_stages) & (changes + 1 == num_stages)
 
 
-class RegNetSpace(AnyNetFamily):
+class RegNetSpace(AnyNetSpaceBase):
     """The RegNet design space: samples RegNet params, returns the AnyNet specs they generate.
 
     Stage-count policy: a draw is rejected when its quantization skips a level or it does not have
@@ -253,6 +266,9 @@ class RegNetSpace(AnyNetFamily):
         self.name = f"regnet{block.lower()}"
         self.ranges = ranges or RegNetRanges()
         self.stem, self.stem_width, self.se_ratio = stem, stem_width, se_ratio
+
+    def options(self) -> dict[str, Any]:
+        return {"stem": self.stem, "stem_width": self.stem_width, "se_ratio": self.se_ratio}
 
     def sample_params(self, rng: int | np.random.Generator | None = None, n: int = 1) -> list[RegNetParams]:
         """``n`` parameter draws that pass the stage-count policy (vectorized rejection)."""
@@ -323,3 +339,15 @@ class RegNetSpace(AnyNetFamily):
         return {"name": self.name, "block": self.block, "stem": self.stem, "stem_width": self.stem_width,
                 "dimension": 6, "size": None,
                 "parameters": ["depth", "w0", "wa", "wm", "bottleneck_ratio", "group_width"]}
+
+
+
+def _register_regnet_spaces() -> None:
+    for block in ("X", "Y"):
+        def make(block: str = block, **options: Any) -> RegNetSpace:
+            return RegNetSpace(block=block, **options)
+
+        SPACES.register(f"regnet{block.lower()}", description=f"RegNet{block}: (d, w0, wa, wm, b, g) -> AnyNet{block}", family="anynet")(make)
+
+
+_register_regnet_spaces()

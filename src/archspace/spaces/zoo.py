@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archspace.errors import UsageError
-from archspace.spaces.anynet import AnyNetArch
+from archspace.families.anynet.spec import AnyNetArch
 from archspace.spaces.regnet import RegNetParams, regnet_to_anynet
 
 

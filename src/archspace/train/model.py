@@ -1,7 +1,8 @@
 """Turn an architecture spec (or a ready module) into a torch module sized for a dataset, with cost.
 
-Specs go through their space: ``space_for(arch).build(arch, num_classes=..., in_channels=...)``
-and the analytic ``space.complexity(arch, resolution=..., ...)``. A plain ``nn.Module`` is used as
+Specs are built by the space they came from (its family with its options, e.g. NB201's C and N),
+or by the default family of their kind when no space is given: ``space.build(arch,
+num_classes=..., in_channels=...)`` and the analytic ``space.complexity(arch, resolution=...)``. A plain ``nn.Module`` is used as
 is; its cost is measured with ``archspace.complexity.measure.measure_complexity`` when available,
 else only its parameter count is known.
 """
@@ -9,6 +10,7 @@ else only its parameter count is known.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,11 +29,15 @@ class ModelCost:
     acts: int | None
 
 
-def build_for_dataset(arch: ArchSpec, dataset: Dataset) -> tuple[nn.Module, ModelCost]:
-    """Build ``arch`` with the dataset's classes and channels; analytic cost at its resolution."""
-    from archspace.spaces.registry import space_for
+def build_for_dataset(arch: ArchSpec, dataset: Dataset, space: Any = None) -> tuple[nn.Module, ModelCost]:
+    """Build ``arch`` with the dataset's classes and channels; analytic cost at its resolution.
 
-    space = space_for(arch)
+    space: a Space (or Family) that builds ``arch``; default: the family of the spec's kind.
+    """
+    if space is None:
+        from archspace.families import family_for
+
+        space = family_for(arch)
     module = space.build(arch, num_classes=dataset.num_classes, in_channels=dataset.in_channels)
     cx = space.complexity(
         arch, resolution=dataset.resolution, num_classes=dataset.num_classes, in_channels=dataset.in_channels
@@ -53,12 +59,12 @@ def module_cost(module: nn.Module, dataset: Dataset) -> ModelCost:
     return ModelCost(int(cx.flops), int(cx.params), int(cx.acts))
 
 
-def resolve_model(model: ArchSpec | nn.Module, dataset: Dataset) -> tuple[nn.Module, ModelCost]:
-    """A module and its cost from a spec (built fresh) or a module (used in place)."""
+def resolve_model(model: ArchSpec | nn.Module, dataset: Dataset, space: Any = None) -> tuple[nn.Module, ModelCost]:
+    """A module and its cost from a spec (built fresh by ``space``) or a module (used in place)."""
     if isinstance(model, nn.Module):
         return model, module_cost(model, dataset)
     if isinstance(model, ArchSpec):
-        return build_for_dataset(model, dataset)
+        return build_for_dataset(model, dataset, space)
     raise UsageError(f"train() expects an architecture spec or a torch.nn.Module, got {type(model).__name__}")
 
 

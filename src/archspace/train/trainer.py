@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -71,6 +72,7 @@ def train(
     teacher: Teacher = None,
     progress: ProgressCallback | None = None,
     progress_every: int = 20,
+    space: Any = None,
 ) -> TrainResult:
     """Train ``model`` (a spec, built fresh from ``seed``; or a module, trained in place).
 
@@ -78,6 +80,8 @@ def train(
         (N_train, num_classes) tensor of logits aligned with ``dataset.train`` (before any
         ``recipe.subset`` draw); the recipe's ``kd_temperature`` and ``kd_weight`` set the loss.
     progress: called with a ``Progress`` every ``progress_every`` steps and after each epoch.
+    space: the Space (or Family) that builds a spec ``model`` (e.g. an NB201 space with its C and
+        N); default: the family of the spec's kind with its default options.
     """
     recipe = recipe or Recipe()
     device = resolve_device(device)
@@ -90,7 +94,7 @@ def train(
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
-        module, cost = resolve_model(model, dataset)
+        module, cost = resolve_model(model, dataset, space)
         module = module.to(device)
         check_output_shape(module, dataset, device)
         run = _Run(module, dataset, recipe, seed, device, teacher, teacher_logits, cost, progress, progress_every)

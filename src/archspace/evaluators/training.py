@@ -9,18 +9,24 @@ use, and reuses it for every architecture it trains. The validation split is dra
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from archspace.arch import ArchSpec
+from archspace.configs import init_config
 from archspace.data import Dataset, load_dataset
+from archspace.errors import UsageError
 from archspace.evaluation import Result
+from archspace.evaluators.registry import EVALUATORS
+from archspace.spaces.registry import get_space
 from archspace.train.device import resolve_device
 from archspace.train.recipe import Recipe
 from archspace.train.result import TrainResult
 from archspace.train.trainer import train
 
 
+@EVALUATORS.register("train", trains=True)
 class TrainingEvaluator:
     """Train each architecture under a fixed recipe and report validation top-1 error (%).
 
@@ -28,7 +34,14 @@ class TrainingEvaluator:
         path) or a ready ``Dataset``. recipe: the training recipe (default: ``Recipe()``).
     device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``. data_dir: where the dataset's files are.
     val_size: validation examples held out (dataset default when None). split_seed: seed of the
-        train/validation split. keep_predictions: attach float16 logits and labels to each Result.
+        train/validation split and of ``train_subset``. keep_predictions: attach float16 logits
+        and labels to each Result.
+    space / space_options: the registered space whose family builds the specs, with its options
+        (e.g. ``"nb201", {"channels": 32, "cells_per_stage": 2}``), so a spec is trained as exactly
+        the network it was sampled as; default: the family of the spec's kind.
+    train_subset: train on this many training images (the same ones for every architecture).
+    test_split: ``test`` (default) or ``val``: judge the test metrics on the validation split
+        instead, which skips a full test-set pass per model when only validation matters.
     """
 
     def __init__(
@@ -40,7 +53,16 @@ class TrainingEvaluator:
         val_size: int | None = None,
         split_seed: int = 0,
         keep_predictions: bool = True,
+        space: str | None = None,
+        space_options: dict[str, Any] | None = None,
+        train_subset: int | None = None,
+        test_split: str = "test",
     ) -> None:
+        if test_split not in ("test", "val"):
+            raise UsageError(f"test_split must be 'test' or 'val', got {test_split!r}")
+        if train_subset is not None and (isinstance(train_subset, bool) or not isinstance(train_subset, int)
+                                         or train_subset < 1):
+            raise UsageError(f"train_subset must be an integer >= 1, got {train_subset!r}")
         self.dataset = dataset
         self.recipe = recipe or Recipe()
         self.device = device
@@ -48,28 +70,54 @@ class TrainingEvaluator:
         self.val_size = val_size
         self.split_seed = split_seed
         self.keep_predictions = keep_predictions
-        self._loaded: Dataset | None = dataset if isinstance(dataset, Dataset) else None
+        self.space = space
+        self.space_options = dict(space_options or {})
+        self.train_subset = train_subset
+        self.test_split = test_split
+        self._builder = self._build_space()  # checks the space name and options now
+        self._loaded: Dataset | None = self._shape(dataset) if isinstance(dataset, Dataset) else None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         # a named dataset is reloaded from its files in the receiving process; a given one travels
         # in its original (CPU) form, never as a device copy
-        state["_loaded"] = self.dataset if isinstance(self.dataset, Dataset) else None
+        state["_loaded"] = self._shape(self.dataset) if isinstance(self.dataset, Dataset) else None
+        state["_builder"] = None  # spaces hold closures; the receiving process rebuilds it
         return state
+
+    def _build_space(self) -> Any:
+        return None if self.space is None else get_space(self.space, **self.space_options)
+
+    def to_config(self) -> dict[str, Any]:
+        """Every constructor argument (a given ``Dataset`` is recorded by name)."""
+        config = init_config(self, exclude=("dataset",))
+        config["dataset"] = self.dataset.name if isinstance(self.dataset, Dataset) else self.dataset
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> TrainingEvaluator:
+        return cls(**{**config, "recipe": Recipe.from_dict(config.get("recipe") or {})})
+
+    def _shape(self, data: Dataset) -> Dataset:
+        if self.test_split == "val":
+            data = replace(data, test=data.val)
+        return data if self.train_subset is None else data.with_train_subset(self.train_subset, self.split_seed)
 
     def load(self) -> Dataset:
         """The dataset (loaded on first call; raises DataError when files are missing or bad)."""
         if self._loaded is None:
-            self._loaded = load_dataset(
+            self._loaded = self._shape(load_dataset(
                 str(self.dataset), data_dir=self.data_dir, seed=self.split_seed, val_size=self.val_size
-            )
+            ))
         # moved once, so every evaluation on CUDA reuses the GPU-resident copy
         self._loaded = self._loaded.to(resolve_device(self.device))
         return self._loaded
 
     def evaluate(self, arch: ArchSpec, seed: int) -> Result:
         """Train ``arch`` from scratch with ``seed``; objective = validation top-1 error in %."""
-        outcome = train(arch, self.load(), self.recipe, seed=seed, device=self.device)
+        if self._builder is None and self.space is not None:
+            self._builder = self._build_space()
+        outcome = train(arch, self.load(), self.recipe, seed=seed, device=self.device, space=self._builder)
         return result_from_training(outcome, self.keep_predictions, self._describe())
 
     def _describe(self) -> dict[str, Any]:

@@ -9,13 +9,14 @@ accuracy), then reported on the test split.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from archspace.arch import ArchSpec
 from archspace.committee.cascade import evaluate_cascade
 from archspace.committee.figure import plot_committees
 from archspace.committee.inputs import PredictionPool
@@ -28,6 +29,8 @@ from archspace.committee.pareto import (
     single_points,
 )
 from archspace.committee.selection import Selection, SelectionConfig, select_cascade
+from archspace.evaluation import Evaluator
+from archspace.search.fixed import FixedList
 
 
 @dataclass
@@ -124,3 +127,21 @@ def write_outputs(report: CommitteeReport, out_dir: str | Path, title: str = "Co
     table.to_csv(paths["table"], index=False)
     plot_committees(report.points, paths["figure"], report.chosen, title, cost_label)
     return paths
+
+
+def train_pool(
+    name: str,
+    storage: str | Path,
+    archs: Sequence[ArchSpec],
+    evaluator: Evaluator,
+    repeats: int = 2,
+    executor: Any = None,
+    progress: bool = False,
+) -> Any:
+    """Create or resume study ``name`` training every arch ``repeats`` times; returns the study."""
+    from archspace.study import Study
+
+    study = Study.create(name, storage, seed=0, load_if_exists=True)
+    strategy = FixedList(list(archs), repeats)
+    study.optimize(strategy, evaluator, strategy.size, executor=executor, progress=progress)
+    return study

@@ -27,11 +27,13 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from archspace.bench.nb201 import DATASETS, SEED_MODES, MetricName, NB201Benchmark, NB201Table
+from archspace.bench.nb201 import DATASETS, SEED_MODES, MetricName, NB201Table
 from archspace.errors import UsageError
+from archspace.evaluators.nb201 import NB201Benchmark
+from archspace.families.nb201.index import benchmark_index_of
 from archspace.search.base import SearchExhausted
 from archspace.search.registry import make_strategy, parse_strategy_names
-from archspace.spaces.nb201 import NB201Space, benchmark_index_of
+from archspace.spaces.nb201 import NB201Space
 
 TEST_METRICS: tuple[str, ...] = tuple(f"{d}_test_200" for d in DATASETS)
 RUNS_FILE = "runs.jsonl"

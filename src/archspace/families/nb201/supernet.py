@@ -15,7 +15,7 @@ Linear transformers (ScarletNAS's "linearly equivalent" transformation): with
 bias-free 1x1 convolution (no BN, no ReLU) while the supernet trains; evaluation removes them
 (``transformers=False``, the default outside training mode), so evaluated sub-networks are
 plain NB201 networks. ``extract(cell)`` copies a sub-network's weights into a stand-alone
-``NB201Network``. Op modules come from ``archspace.nn.nb201.make_op``.
+``NB201Network``. Op modules and the skeleton come from ``archspace.families.nb201.modules``.
 """
 
 from __future__ import annotations
@@ -29,14 +29,18 @@ import torch
 from torch import nn
 
 from archspace.errors import InvalidArchitecture, UsageError
-from archspace.nn.nb201 import NB201Network, ResidualReduction, make_op
-from archspace.spaces.nb201 import EDGES, NUM_EDGES, OPS, NB201Cell
+from archspace.families.nb201.modules import (
+    NB201Network,
+    macro_layers,
+    make_head,
+    make_op,
+    make_stem,
+)
+from archspace.families.nb201.spec import NB201Cell
+from archspace.families.nb201.table import INCOMING, NUM_EDGES, OP_INDEX, OPS
 
 PRESETS: dict[str, tuple[int, int]] = {"small": (2, 32), "medium": (4, 64)}
 TRANSFORMABLE_OPS: tuple[str, ...] = ("skip_connect", "avg_pool_3x3")
-_OP_INDEX = {name: i for i, name in enumerate(OPS)}
-# For each edge: (target node, source node); the edges entering node j are contiguous.
-_INCOMING: dict[int, list[tuple[int, int]]] = {t: [(e, s) for e, (tt, s) in enumerate(EDGES) if tt == t] for t in (1, 2, 3)}
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,7 @@ class SupernetConfig:
 
     def __post_init__(self) -> None:
         ops = tuple(self.ops)
-        unknown = [op for op in ops if op not in _OP_INDEX]
+        unknown = [op for op in ops if op not in OP_INDEX]
         if unknown or not ops:
             raise UsageError(f"supernet ops must be a non-empty subset of {list(OPS)}, got {list(ops)}")
         object.__setattr__(self, "ops", tuple(op for op in OPS if op in ops))
@@ -150,7 +154,7 @@ class SupernetCell(nn.Module):
             if target not in live:
                 continue
             total: torch.Tensor | None = None
-            for edge, source in _INCOMING[target]:
+            for edge, source in INCOMING[target]:
                 if ops[edge] == "none":
                     continue
                 out = self.edges[edge](nodes[source], ops[edge], transformers)
@@ -167,7 +171,7 @@ def live_nodes(ops: Sequence[str]) -> set[int]:
     for target in (3, 2):
         if target not in live:
             continue
-        for edge, source in _INCOMING[target]:
+        for edge, source in INCOMING[target]:
             if ops[edge] != "none" and source > 0:
                 live.add(source)
     return live
@@ -179,18 +183,10 @@ class NB201Supernet(nn.Module):
     def __init__(self, config: SupernetConfig) -> None:
         super().__init__()
         self.config = config
-        c = config.channels
-        self.stem = nn.Sequential(nn.Conv2d(config.in_channels, c, 3, padding=1, bias=False), nn.BatchNorm2d(c))
-        layers: list[nn.Module] = []
-        for stage in range(3):
-            width = c * 2**stage
-            if stage > 0:
-                layers.append(ResidualReduction(width // 2, width))
-            layers.extend(SupernetCell(config, width) for _ in range(config.cells_per_stage))
-        self.layers = nn.ModuleList(layers)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(4 * c), nn.ReLU(inplace=True))
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(4 * c, config.num_classes)
+        self.stem = make_stem(config.in_channels, config.channels)
+        self.layers = nn.ModuleList(macro_layers(config.channels, config.cells_per_stage,
+                                                 lambda width: SupernetCell(config, width)))
+        self.lastact, self.pool, self.classifier = make_head(config.channels, config.num_classes)
 
     # --- paths -------------------------------------------------------------------------------
     def resolve_path(self, path: Any) -> list[tuple[str, ...]]:

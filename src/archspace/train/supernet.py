@@ -33,8 +33,8 @@ import torch.nn.functional as F
 
 from archspace.data.dataset import Dataset
 from archspace.errors import DataError, UsageError
-from archspace.nn.supernet import NB201Supernet, SupernetConfig
-from archspace.spaces.nb201 import NUM_EDGES, OPS
+from archspace.families.nb201.supernet import NB201Supernet, SupernetConfig
+from archspace.families.nb201.table import NUM_EDGES, OPS
 from archspace.train.device import resolve_device
 
 SAMPLERS = ("uniform", "fair")

@@ -28,21 +28,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from archspace.analysis import ranking
 from archspace.data import Dataset, load_dataset
 from archspace.errors import UsageError
-from archspace.evaluation import Result
-from archspace.nn.nb201 import NB201Network
-from archspace.nn.supernet import PRESETS, SupernetConfig
+from archspace.evaluators.supernet import SupernetEvaluator
+from archspace.evaluators.training import TrainingEvaluator
+from archspace.families.nb201.index import benchmark_index_of
+from archspace.families.nb201.spec import NB201Cell
+from archspace.families.nb201.supernet import PRESETS, SupernetConfig
+from archspace.families.nb201.table import OPS
+from archspace.search.fixed import FixedList
 from archspace.search.random_search import RandomSearch
-from archspace.search.spos import SPOSRecipe, read_checkpoint, train_supernet
-from archspace.search.spos_eval import FixedCells, SupernetEvaluator
-from archspace.spaces.nb201 import OPS, NB201Cell, NB201Space, benchmark_index_of
+from archspace.spaces.nb201 import NB201Space
 from archspace.study import Study
-from archspace.train import Recipe, train
-from archspace.train.evaluator import result_from_training
+from archspace.train import Recipe
+from archspace.train.supernet import SPOSRecipe, read_checkpoint, train_supernet
 
 # Each variation: changes to the supernet config ("ops", "linear_transformers") and/or recipe.
 VARIATIONS: dict[str, dict[str, Any]] = {
@@ -175,51 +176,6 @@ class RankingStudyConfig:
         return cls(**data)
 
 
-class StandAloneEvaluator:
-    """Evaluator: train a cell from scratch at a given macro size (N, C) and report validation error.
-
-    The training set is the dataset's, cut to ``train_subset`` images (seeded by ``split_seed``),
-    the same images the supernets train on. ``seed`` seeds initialization, batch order, augmentation.
-    """
-
-    def __init__(self, dataset: str, recipe: Recipe, cells_per_stage: int, channels: int,
-                 data_dir: str | None = None, val_size: int = 1000, split_seed: int = 0,
-                 train_subset: int | None = None, device: str = "cpu") -> None:
-        self.dataset, self.recipe, self.data_dir = dataset, recipe, data_dir
-        self.cells_per_stage, self.channels = cells_per_stage, channels
-        self.val_size, self.split_seed, self.train_subset, self.device = val_size, split_seed, train_subset, device
-        self._data: Dataset | None = None
-
-    def to_config(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "recipe": self.recipe.to_dict(), "cells_per_stage": self.cells_per_stage,
-                "channels": self.channels, "data_dir": self.data_dir, "val_size": self.val_size,
-                "split_seed": self.split_seed, "train_subset": self.train_subset, "device": self.device}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> StandAloneEvaluator:
-        return cls(**{**config, "recipe": Recipe.from_dict(config["recipe"])})
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_data": None}
-
-    def load(self) -> Dataset:
-        if self._data is None:
-            self._data = study_dataset(self.dataset, self.data_dir, self.val_size, self.split_seed, self.train_subset)
-        return self._data
-
-    def evaluate(self, arch: NB201Cell, seed: int = 0) -> Result:
-        data = self.load()
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            net = NB201Network(arch.ops, channels=self.channels, cells_per_stage=self.cells_per_stage,
-                               num_classes=data.num_classes, in_channels=data.in_channels)
-        outcome = train(net, data, self.recipe, seed=seed, device=self.device)
-        result = result_from_training(outcome, keep_predictions=False, info={"evaluator": "stand-alone"})
-        if result.objective is not None:
-            result.metrics["accuracy"] = 100.0 - result.objective
-        return result
-
-
 def study_dataset(name: str, data_dir: str | None, val_size: int, split_seed: int,
                   train_subset: int | None) -> Dataset:
     """The study's data: training images cut to ``train_subset``; the test split is replaced by the
@@ -295,14 +251,13 @@ class RankingStudy:
         space = NB201Space(self.config.ground_truth_ops())
         start = time.perf_counter()
         if cfg.ground_truth.startswith("table:"):
-            from archspace.bench.nb201 import NB201Benchmark
+            from archspace.evaluators.nb201 import NB201Benchmark
 
             bench = NB201Benchmark(metric=cfg.ground_truth.removeprefix("table:"), space=space)
             cells = space.sample_distinct(cfg.gt_cells, np.random.default_rng(cfg.gt_seed))
             truth = np.array([bench.accuracy(benchmark_index_of(c))[0] for c in cells])
             return list(cells), truth
-        evaluator = StandAloneEvaluator(cfg.dataset, cfg.gt_recipe, cfg.cells_per_stage, cfg.channels,
-                                        cfg.data_dir, cfg.val_size, cfg.split_seed, cfg.train_subset, cfg.device)
+        evaluator = self.ground_truth_evaluator()
         study = Study.create("ground-truth", self.storage, seed=cfg.gt_seed, load_if_exists=True,
                              config={"kind": "ranking-study ground truth"})
         self.log(f"ground truth: stand-alone training of {cfg.gt_cells} cells over {list(space.ops)}")
@@ -315,6 +270,17 @@ class RankingStudy:
         if len(cells) < 3:
             raise UsageError(f"only {len(cells)} ground-truth trials completed; see `archspace study show`")
         return cells, np.array(truth)
+
+    def ground_truth_evaluator(self) -> TrainingEvaluator:
+        """Stand-alone training at the supernets' macro size, on the images the supernets train on,
+        judged on the validation split (the study never looks at test accuracy)."""
+        cfg = self.config
+        return TrainingEvaluator(
+            cfg.dataset, cfg.gt_recipe, device=cfg.device, data_dir=cfg.data_dir, val_size=cfg.val_size,
+            split_seed=cfg.split_seed, keep_predictions=False, space="nb201",
+            space_options={"ops": list(cfg.ground_truth_ops()), "channels": cfg.channels,
+                           "cells_per_stage": cfg.cells_per_stage},
+            train_subset=cfg.train_subset, test_split="val")
 
     def train_supernet(self, variation: str, seed: int) -> None:
         cfg = self.config
@@ -353,7 +319,7 @@ class RankingStudy:
                                           device=cfg.device)
             study = Study.create(f"rank-{variation}-seed{seed}", self.storage, seed=seed, load_if_exists=True,
                                  config={"kind": "ranking-study supernet ranking", "variation": variation})
-            study.optimize(FixedCells(chosen), evaluator, len(chosen), progress=self.progress)
+            study.optimize(FixedList(chosen), evaluator, len(chosen), progress=self.progress)
             scores = {t.arch: 100.0 - t.objective for t in study.trials(("complete",))}
             predicted = np.array([scores[c] for c in chosen])
             self.timer.add("supernet_ranking", time.perf_counter() - start)
@@ -599,5 +565,5 @@ def render_html(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-__all__ = ["VARIATIONS", "RankingStudy", "RankingStudyConfig", "StandAloneEvaluator", "parse_variation",
+__all__ = ["VARIATIONS", "RankingStudy", "RankingStudyConfig", "parse_variation",
            "render_html", "run_ranking_study", "write_report"]

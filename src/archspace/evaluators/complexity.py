@@ -13,8 +13,10 @@ from typing import Any
 
 from archspace.arch import ArchSpec
 from archspace.evaluation import Result
+from archspace.evaluators.registry import EVALUATORS
 
 
+@EVALUATORS.register("complexity", trains=False)
 @dataclass
 class ComplexityEvaluator:
     """Analytic flops / params / acts of each architecture in space ``space`` (a registry name)."""
@@ -23,6 +25,7 @@ class ComplexityEvaluator:
     resolution: int = 224
     num_classes: int = 1000
     in_channels: int = 3
+    space_options: dict[str, Any] = field(default_factory=dict)
     _space: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -32,7 +35,7 @@ class ComplexityEvaluator:
         if self._space is None:
             from archspace.spaces.registry import get_space
 
-            self._space = get_space(self.space)
+            self._space = get_space(self.space, **self.space_options)
         cx = self._space.complexity(arch, resolution=self.resolution, num_classes=self.num_classes,
                                     in_channels=self.in_channels)
         counts = {"flops": float(cx.flops), "params": float(cx.params), "acts": float(cx.acts)}

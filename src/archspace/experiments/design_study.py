@@ -220,7 +220,7 @@ def small_input_space(name: str, config: DesignStudyConfig) -> Space:
 
 def make_evaluator(config: DesignStudyConfig) -> tuple[Any, dict[str, int]]:
     """The training evaluator (dataset loaded now, so missing files fail fast) and its input spec."""
-    from archspace.train.evaluator import TrainingEvaluator
+    from archspace.evaluators.training import TrainingEvaluator
     from archspace.train.recipe import Recipe
 
     recipe = Recipe(epochs=config.epochs, subset=config.subset, batch_size=config.batch_size, lr=config.lr)

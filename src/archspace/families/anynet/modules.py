@@ -1,12 +1,17 @@
-"""Torch modules for AnyNet specs: stems, V/R/X/Y blocks, SE, head (twin of spaces/anynet_cost)."""
+"""Torch modules for AnyNet specs, built by walking the rows of ``archspace.families.anynet.table``.
+
+``cost`` and ``layers`` walk the same rows, so module, analytic cost and layer sequence cannot
+drift apart; the family contract check measures that they agree.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from archspace.spaces.anynet import AnyNetArch, StageSpec
-from archspace.spaces.anynet_cost import se_width
+from archspace.families.anynet.cost import se_width
+from archspace.families.anynet.spec import AnyNetArch, StageSpec
+from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS
 
 
 def conv_bn(w_in: int, w_out: int, kernel: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:
@@ -15,10 +20,11 @@ def conv_bn(w_in: int, w_out: int, kernel: int, stride: int = 1, groups: int = 1
 
 
 def make_stem(stem: str, w_in: int, w_out: int) -> nn.Sequential:
-    kernel, stride = {"res_stem_cifar": (3, 1), "simple_stem_in": (3, 2), "res_stem_in": (7, 2)}[stem]
-    layers = [*conv_bn(w_in, w_out, kernel, stride), nn.ReLU(inplace=True)]
-    if stem == "res_stem_in":
-        layers.append(nn.MaxPool2d(3, stride=2, padding=1))
+    row = STEMS[stem]
+    layers = [*conv_bn(w_in, w_out, row.kernel, row.stride), nn.ReLU(inplace=True)]
+    if row.max_pool:
+        kernel, stride, padding = STEM_MAX_POOL
+        layers.append(nn.MaxPool2d(kernel, stride=stride, padding=padding))
     return nn.Sequential(*layers)
 
 
@@ -44,18 +50,21 @@ class Block(nn.Module):
 
     def __init__(self, arch: AnyNetArch, stage: StageSpec, w_in: int, stride: int) -> None:
         super().__init__()
+        row = BLOCKS[arch.block]
+        widths = {"in": w_in, "out": stage.width, "b": stage.bottleneck_width}
+        layers: list[nn.Module] = []
+        for index, conv in enumerate(row.convs):
+            c_out = widths[conv.w_out]
+            layers += conv_bn(widths[conv.w_in], c_out, conv.kernel, stride if conv.strided else 1,
+                              groups=stage.groups if conv.grouped else 1)
+            if index < len(row.convs) - 1:
+                layers.append(nn.ReLU(inplace=True))
+            if index == row.se_after:
+                w_se = se_width(arch.block, arch.se_ratio, w_in)
+                if w_se:
+                    layers.append(SqueezeExcite(c_out, w_se))
         w_out = stage.width
-        if arch.block in ("V", "R"):
-            layers = [*conv_bn(w_in, w_out, 3, stride), nn.ReLU(inplace=True), *conv_bn(w_out, w_out, 3)]
-        else:
-            w_b = stage.bottleneck_width
-            layers = [*conv_bn(w_in, w_b, 1), nn.ReLU(inplace=True),
-                      *conv_bn(w_b, w_b, 3, stride, groups=stage.groups), nn.ReLU(inplace=True)]
-            w_se = se_width(arch.block, arch.se_ratio, w_in)
-            if w_se:
-                layers.append(SqueezeExcite(w_b, w_se))
-            layers += conv_bn(w_b, w_out, 1)
-        self.residual = arch.block != "V"
+        self.residual = row.residual
         if self.residual:
             nn.init.zeros_(layers[-1].weight)  # zero-init the last BN so each block starts as identity
         self.transform = nn.Sequential(*layers)

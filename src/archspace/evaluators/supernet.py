@@ -10,8 +10,8 @@ Either way the supernet's own buffers are restored afterwards, so scores do not 
 order in which cells are evaluated.
 
 ``SupernetEvaluator`` puts this behind the Evaluator contract (``evaluate(cell, seed) -> Result``,
-objective = 100 - accuracy) so that ranking runs inside a ``Study`` (persistent, resumable), and
-``FixedCells`` is the strategy that asks for a given list of cells in order.
+objective = 100 - accuracy) so that ranking runs inside a ``Study`` (persistent, resumable), with
+``archspace.search.fixed.FixedList`` asking for the given cells in order.
 """
 
 from __future__ import annotations
@@ -27,15 +27,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from archspace.arch import ArchSpec, arch_from_dict
+from archspace.arch import ArchSpec
+from archspace.configs import init_config
 from archspace.data import Dataset, load_dataset
 from archspace.errors import InvalidArchitecture, UsageError
 from archspace.evaluation import Result
-from archspace.nn.supernet import NB201Supernet
-from archspace.search.base import SearchExhausted, Strategy
-from archspace.search.spos import load_supernet
-from archspace.spaces.nb201 import NB201Cell
+from archspace.evaluators.registry import EVALUATORS
+from archspace.families.nb201.spec import NB201Cell
+from archspace.families.nb201.supernet import NB201Supernet
 from archspace.train.device import resolve_device
+from archspace.train.supernet import load_supernet
 
 
 @dataclass(frozen=True)
@@ -134,35 +135,7 @@ def evaluate_cells(
     return out
 
 
-class FixedCells(Strategy):
-    """Ask for the given cells in order, each once (``SearchExhausted`` after the last)."""
-
-    name = "fixed-cells"
-
-    def __init__(self, cells: Sequence[ArchSpec]) -> None:
-        self.cells = list(cells)
-        if not self.cells:
-            raise UsageError("FixedCells needs at least one cell")
-        self._next = 0
-
-    def ask(self) -> ArchSpec:
-        if self._next >= len(self.cells):
-            raise SearchExhausted(f"all {len(self.cells)} cells proposed")
-        cell = self.cells[self._next]
-        self._next += 1
-        return cell
-
-    def tell(self, arch: ArchSpec, result: Result) -> None:
-        """Nothing to learn: the list is fixed."""
-
-    def config(self) -> dict[str, Any]:
-        return {"cells": [c.to_dict() for c in self.cells]}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> FixedCells:
-        return cls([arch_from_dict(c) for c in config["cells"]])
-
-
+@EVALUATORS.register("supernet", trains=False, kinds=("nb201",))
 class SupernetEvaluator:
     """Evaluator: a cell's accuracy with weights inherited from a supernet checkpoint.
 
@@ -191,9 +164,7 @@ class SupernetEvaluator:
         self._state: tuple[NB201Supernet, Dataset, dict[str, Any]] | None = None
 
     def to_config(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("checkpoint", "dataset", "data_dir", "val_size", "split_seed", "split",
-                                              "eval_images", "bn_batches", "bn_batch_size", "bn_seed",
-                                              "batch_size", "device")}
+        return init_config(self)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> SupernetEvaluator:
@@ -240,5 +211,5 @@ class SupernetEvaluator:
         return f"SupernetEvaluator({self.checkpoint!r}, dataset={self.dataset!r}, bn_batches={self.bn_batches})"
 
 
-__all__ = ["BNRecompute", "FixedCells", "SupernetEvaluator", "evaluate_cells", "preserved_batchnorm",
+__all__ = ["BNRecompute", "SupernetEvaluator", "evaluate_cells", "preserved_batchnorm",
            "recompute_batchnorm"]

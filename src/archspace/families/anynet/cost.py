@@ -1,4 +1,4 @@
-"""Analytic complexity of AnyNet models, block by block (twin of ``archspace.nn.anynet``).
+"""Analytic complexity of AnyNet models, walking the rows of ``archspace.families.anynet.table``.
 
 The same code costs one model or a whole batch: per-stage quantities may be Python ints or numpy
 integer arrays (one entry per model), and the block formulas are branch-free (a projection or SE
@@ -17,9 +17,8 @@ import numpy as np
 from archspace.complexity import counts as layer
 from archspace.complexity.counts import Complexity, CostTracker
 from archspace.errors import InvalidArchitecture
-from archspace.spaces.anynet import AnyNetArch
-
-STEM_STRIDE = {"res_stem_cifar": 1, "simple_stem_in": 2, "res_stem_in": 4}
+from archspace.families.anynet.spec import AnyNetArch
+from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS
 
 
 @dataclass
@@ -34,21 +33,18 @@ class StageArrays:
 
 
 def stem_cost(cx: CostTracker, stem: str, w_in: int, w_out: int) -> CostTracker:
-    if stem == "res_stem_cifar":
-        layer.conv2d(cx, w_in, w_out, 3)
-    elif stem == "simple_stem_in":
-        layer.conv2d(cx, w_in, w_out, 3, stride=2)
-    else:  # res_stem_in
-        layer.conv2d(cx, w_in, w_out, 7, stride=2)
-    layer.batchnorm2d(cx, w_out)
-    if stem == "res_stem_in":
-        layer.maxpool2d(cx, w_out, 3, stride=2)
+    """The stem row: conv + BN, then the optional max-pool."""
+    row = STEMS[stem]
+    layer.batchnorm2d(layer.conv2d(cx, w_in, w_out, row.kernel, stride=row.stride), w_out)
+    if row.max_pool:
+        kernel, stride, padding = STEM_MAX_POOL
+        layer.maxpool2d(cx, w_out, kernel, stride=stride, padding=padding)
     return cx
 
 
 def se_width(block: str, se_ratio: float, w_in: Any) -> Any:
-    """SE width = round(se_ratio * block input width) for Y blocks, 0 otherwise."""
-    if block != "Y":
+    """SE width = round(se_ratio * block input width) for blocks with an SE row, 0 otherwise."""
+    if BLOCKS[block].se_after is None:
         return 0 * w_in
     return np.rint(np.asarray(w_in) * se_ratio).astype(np.int64) if isinstance(w_in, np.ndarray) \
         else int(round(w_in * se_ratio))
@@ -69,22 +65,27 @@ def se_cost(cx: CostTracker, w_in: Any, w_se: Any) -> CostTracker:
     return cx
 
 
+def block_widths(stage: StageArrays, w_in: Any) -> dict[str, Any]:
+    """Values of the width symbols of a block row (scalars or per-model arrays)."""
+    return {"in": w_in, "out": stage.width, "b": stage.bottleneck_width}
+
+
 def block_cost(cx: CostTracker, block: str, se_ratio: float, stage: StageArrays, w_in: Any, stride: Any) -> CostTracker:
-    """One block of type V, R, X or Y, including its 1x1 projection shortcut when the shape changes."""
-    w_out = stage.width
+    """One block: its table row's convs (+ BN), SE, and the 1x1 projection when the shape changes."""
+    row = BLOCKS[block]
+    widths = block_widths(stage, w_in)
     height, width = cx.height, cx.width
-    if block in ("V", "R"):
-        layer.batchnorm2d(layer.conv2d(cx, w_in, w_out, 3, stride=stride), w_out)
-        layer.batchnorm2d(layer.conv2d(cx, w_out, w_out, 3), w_out)
-    else:  # X / Y bottleneck
-        w_b = stage.bottleneck_width
-        layer.batchnorm2d(layer.conv2d(cx, w_in, w_b, 1), w_b)
-        layer.batchnorm2d(layer.conv2d(cx, w_b, w_b, 3, stride=stride, groups=stage.groups), w_b)
-        se_cost(cx, w_b, se_width(block, se_ratio, w_in))
-        layer.batchnorm2d(layer.conv2d(cx, w_b, w_out, 1), w_out)
-    if block != "V":
-        shortcut = layer.batchnorm2d(layer.conv2d(CostTracker(height, width), w_in, w_out, 1, stride=stride), w_out)
-        _add_scaled(cx, shortcut, (w_in != w_out) | (stride != 1))
+    for index, conv in enumerate(row.convs):
+        c_out = widths[conv.w_out]
+        layer.conv2d(cx, widths[conv.w_in], c_out, conv.kernel, stride=stride if conv.strided else 1,
+                     groups=stage.groups if conv.grouped else 1)
+        layer.batchnorm2d(cx, c_out)
+        if index == row.se_after:
+            se_cost(cx, c_out, se_width(block, se_ratio, w_in))
+    if row.residual:
+        shortcut = layer.batchnorm2d(layer.conv2d(CostTracker(height, width), w_in, stage.width, 1, stride=stride),
+                                     stage.width)
+        _add_scaled(cx, shortcut, (w_in != stage.width) | (stride != 1))
     return cx
 
 
@@ -102,7 +103,7 @@ def network_cost(block: str, stem: str, stem_width: int, head_width: int, se_rat
     if resolution < 1:
         raise InvalidArchitecture("resolution", f"must be >= 1, got {resolution}")
     cx = stem_cost(CostTracker(resolution, resolution), stem, in_channels, stem_width)
-    total_stride = STEM_STRIDE[stem]
+    total_stride = STEMS[stem].total_stride
     w_in: Any = stem_width
     for index, stage in enumerate(stages):
         total_stride = total_stride * stage.stride

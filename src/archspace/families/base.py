@@ -1,0 +1,76 @@
+"""The Family contract: the one description of a network kind.
+
+A family owns a spec class and one torch-free table (stems, blocks, ops, edges); from that table
+it derives the validation, the analytic cost, the layer sequence and the torch module of a spec.
+Family *options* are what a spec alone does not say about its network (NAS-Bench-201's channels
+and cells per stage); a spec plus its family options rebuilds exactly one network. Spaces sample
+and constrain specs and hand cost and building to their family.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from archspace.arch import ArchSpec
+from archspace.complexity.counts import Complexity
+from archspace.families.layers import LayerConfig
+
+
+class Family(ABC):
+    """Base class of every network family; subclasses register with ``archspace.families.FAMILIES``."""
+
+    kind: ClassVar[str] = ""
+    spec_class: ClassVar[type[ArchSpec]]
+    # Input the family's networks were designed for: resolution, num_classes, in_channels.
+    default_input: ClassVar[dict[str, int]] = {"resolution": 224, "num_classes": 1000, "in_channels": 3}
+
+    def options(self) -> dict[str, Any]:
+        """The family options (JSON values) that, with a spec, determine the network."""
+        return {}
+
+    @abstractmethod
+    def validate(self, arch: ArchSpec) -> ArchSpec:
+        """``arch`` if the family can build it; ``InvalidArchitecture`` naming the field otherwise."""
+
+    @abstractmethod
+    def complexity(self, arch: ArchSpec, resolution: int | None = None, num_classes: int | None = None,
+                   in_channels: int | None = None) -> Complexity:
+        """Analytic flops / params / acts of ``build(arch)`` on one image (validated first)."""
+
+    def complexity_many(self, archs: Sequence[ArchSpec], validate: bool = True, **input_spec: Any) -> list[Complexity]:
+        """Complexity of many specs; families override this with a batched computation.
+
+        ``validate=False`` skips validation, for specs a space has just drawn (valid by construction).
+        """
+        return [self.complexity(arch, **input_spec) for arch in archs]
+
+    @abstractmethod
+    def layer_sequence(self, arch: ArchSpec, num_classes: int | None = None,
+                       in_channels: int | None = None) -> list[LayerConfig]:
+        """Every layer of ``build(arch)`` in forward order."""
+
+    def feature_sequence(self, arch: ArchSpec, **options: Any) -> list[LayerConfig]:
+        """The layer sequence the learned kernel reads (by default the full one)."""
+        return self.layer_sequence(arch, **options)
+
+    @abstractmethod
+    def build(self, arch: ArchSpec, num_classes: int | None = None, in_channels: int | None = None) -> Any:
+        """A ``torch.nn.Module`` for ``arch`` (torch is imported only here)."""
+
+    def input_spec(self, resolution: int | None = None, num_classes: int | None = None,
+                   in_channels: int | None = None) -> dict[str, int]:
+        """The given input sizes, the family's defaults for those left out, each checked >= 1."""
+        from archspace.errors import InvalidArchitecture
+
+        given = {"resolution": resolution, "num_classes": num_classes, "in_channels": in_channels}
+        out = {k: self.default_input[k] if v is None else v for k, v in given.items()}
+        for key, value in out.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArchitecture(key, f"must be an integer >= 1, got {value!r}")
+        return out
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.options().items())
+        return f"{type(self).__name__}({options})"

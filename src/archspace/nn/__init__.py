@@ -1,1 +1,0 @@
-"""archspace.nn"""
