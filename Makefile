@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FMNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup demo test lint bench data clean
+.PHONY: setup demo test lint bench data browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[all,dev]"
 	touch $(STAMP)
 
-setup: $(STAMP) data
+setup: $(STAMP) data browser
 
 # Fashion-MNIST from Debian's package, where we can install it (root); otherwise say how.
 data:
@@ -30,6 +30,20 @@ data:
 	  fi; \
 	fi
 
+# Headless Chromium for the HTML-report browser test, from Debian's packages where we can install
+# them (root) and only when chromium is not on PATH already; otherwise that test is skipped.
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)) || \
+	     echo "note: could not install chromium; the HTML-report browser test will be skipped"; \
+	  else \
+	    echo "note: chromium not found; install the Debian packages chromium and chromium-driver to run the HTML-report browser test"; \
+	  fi; \
+	fi
+
 # The main job: the design-space study (AnyNetX_A..E and RegNetX on Fashion-MNIST), ~10 min on 2 cores.
 # Rerunning resumes; the report lands in runs/design-study/report.html.
 demo: setup
@@ -39,7 +53,7 @@ test: setup
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks examples
 
 bench: setup
 	$(BIN)/python -m benchmarks

@@ -61,9 +61,9 @@ def time_steps(named_steps: dict, repeats: int) -> dict[str, float]:
 
 MEMORY_SCRIPT = """
 import sys, json, torch, torch.nn.functional as F
-from archspace.nn.nb201 import NB201Network
-from archspace.nn.supernet import NB201Supernet, SupernetConfig
-from archspace.search.spos import UniformSampler, param_groups, SPOSRecipe
+from archspace.families.nb201.modules import NB201Network
+from archspace.families.nb201.supernet import NB201Supernet, SupernetConfig
+from archspace.train.supernet import UniformSampler, param_groups, SPOSRecipe
 n, c, batch, which = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 torch.manual_seed(0)
 images, labels = torch.randn(batch, 1, 28, 28), torch.randint(0, 10, (batch,))

@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 
 from archspace.data import Dataset, load_dataset
+from archspace.families import family_for
 from archspace.families.anynet.spec import AnyNetArch
-from archspace.spaces.registry import space_for
 from archspace.spaces.zoo import get_model
 from archspace.train import Recipe, train
 
@@ -54,7 +54,7 @@ def hand_loop(arch: AnyNetArch, dataset: Dataset, steps: int, seed: int) -> dict
     Timed from the end of step 1 to the end of step ``steps - 1`` (the same window as the trainer).
     """
     torch.manual_seed(seed)
-    model = space_for(arch).build(arch, num_classes=dataset.num_classes, in_channels=dataset.in_channels)
+    model = family_for(arch).build(arch, num_classes=dataset.num_classes, in_channels=dataset.in_channels)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-5)
     images, labels = dataset.train.images, dataset.train.labels
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))

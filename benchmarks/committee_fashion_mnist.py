@@ -5,7 +5,7 @@
 
 1. Four RegNetX-style networks at four cost levels (RegNet parameters below, CIFAR-style stem for
    28x28 inputs), each trained twice (two seeds) with ``archspace.train`` under one recipe, as the
-   trials of a study (``archspace.committee.pool_study.train_pool``): interrupt and rerun to resume.
+   trials of a study (``archspace.experiments.committees.train_pool``): interrupt and rerun to resume.
 2. The trainer's validation logits (5,000 held-out training images) choose; its test logits
    (the 10,000 test images) report.
 3. Select the cheapest cascade (<= 4 members) whose held-out accuracy matches the largest model's
@@ -22,7 +22,7 @@ from pathlib import Path
 from archspace.committee.inputs import pools_from_study
 from archspace.committee.selection import SelectionConfig
 from archspace.experiments.committees import run_committees, train_pool, write_outputs
-from archspace.spaces.registry import space_for
+from archspace.families import family_for
 from archspace.spaces.regnet import RegNetParams, regnet_to_anynet
 
 LEVELS = {
@@ -54,7 +54,7 @@ def main() -> None:
 
     archs = pool_archs()
     for level, arch in archs.items():
-        cx = space_for(arch).complexity(arch, resolution=28, num_classes=10, in_channels=1)  # Fashion-MNIST
+        cx = family_for(arch).complexity(arch, resolution=28, num_classes=10, in_channels=1)  # Fashion-MNIST
         print(f"{level:3s} flops {cx.flops / 1e6:7.2f} M  params {cx.params / 1e6:6.3f} M  {arch}")
     if args.dry_run:
         return

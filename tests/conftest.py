@@ -1,11 +1,21 @@
-"""Shared test settings: one torch thread per test worker (the suite runs with pytest -n 2)."""
+"""Shared test settings: one torch thread per test worker (the suite runs with pytest -n 2), and
+the hypothesis profiles.
+
+Hypothesis profiles: ``ci`` is derandomized (the same examples on every run, so a fresh clone's
+first ``make test`` cannot fail on a case no earlier run saw), ``dev`` is random with a local
+example database, ``explore`` is random with many more examples, for hunting new failures (pin
+what it finds with ``@example``). ``HYPOTHESIS_PROFILE`` picks one; the default is ``ci`` when
+``CI`` is set and ``dev`` otherwise.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -15,6 +25,21 @@ try:
     torch.set_num_threads(1)
 except ImportError:  # pragma: no cover - torch is a core dependency
     pass
+
+_SLOW_OK = [HealthCheck.too_slow]  # property tests build torch models: slow examples are expected
+settings.register_profile("ci", derandomize=True, max_examples=150, deadline=None, database=None,
+                          print_blob=True, suppress_health_check=_SLOW_OK)
+settings.register_profile("dev", max_examples=300, deadline=None, suppress_health_check=_SLOW_OK)
+settings.register_profile("explore", max_examples=2000, deadline=None, print_blob=True,
+                          suppress_health_check=_SLOW_OK)
+
+
+def hypothesis_profile_name(environ: Mapping[str, str]) -> str:
+    """``HYPOTHESIS_PROFILE`` if set, else ``ci`` when ``CI`` is set (to anything) and ``dev`` otherwise."""
+    return environ.get("HYPOTHESIS_PROFILE") or ("ci" if "CI" in environ else "dev")
+
+
+settings.load_profile(hypothesis_profile_name(os.environ))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FASHION_MNIST_DIR = Path(os.environ.get("ARCHSPACE_FASHION_MNIST", "/usr/share/datasets/fashion-mnist"))

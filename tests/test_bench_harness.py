@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
 
+from archspace.analysis.statistics import mean_ci
 from archspace.bench.nb201 import NB201Table
 from archspace.cli import main
 from archspace.errors import UsageError
 from archspace.experiments.nb201_search import (
     BenchConfig,
     load_records,
-    mean_ci,
     run_comparison,
     run_search,
     summarize,
-    write_report,
 )
+from archspace.report.nb201_search import write_report
 
 SMALL = BenchConfig(algorithms=("rs", "re", "ls", "na-rs"), budget=25, runs=4, seed=7)
 
@@ -74,6 +77,28 @@ def test_summary_numbers_and_files(tmp_path) -> None:
     paths = write_report(summary, tmp_path)
     assert {p.name for p in paths} == {"summary.json", "curves.png", "curves.svg"}
     assert json.loads((tmp_path / "summary.json").read_text())["config"]["budget"] == 25
+
+
+def test_worker_processes_log_optuna_at_the_callers_level() -> None:
+    """The library never sets Optuna's log level; its spawned workers copy the caller's."""
+    pytest.importorskip("optuna")
+    script = textwrap.dedent("""
+        import sys
+        import optuna
+        from archspace.experiments.nb201_search import BenchConfig, run_comparison
+
+        config = BenchConfig(algorithms=("tpe",), budget=3, runs=2)
+        for level in (optuna.logging.INFO, optuna.logging.WARNING):
+            optuna.logging.set_verbosity(level)
+            print(f"=== caller level {level}", file=sys.stderr, flush=True)
+            run_comparison(config, workers=2)
+            assert optuna.logging.get_verbosity() == level
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    _, at_info, at_warning = result.stderr.split("=== caller level ")
+    assert "A new study created" in at_info
+    assert "A new study created" not in at_warning
 
 
 def test_mean_ci_known_values() -> None:

@@ -1,17 +1,26 @@
-"""Measured counts (torch's flop formulas on built modules) agree with the analytic ones."""
+"""The family contract on every registered family: measured cost and run layers agree with the
+analytic cost and layer sequence derived from the family's table (``archspace.checks.check_family``)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from archspace.complexity.measure import measure_arch
+from archspace.checks import ContractError, check_family
+from archspace.families import FAMILIES, family_for, get_family
 from archspace.families.anynet.cost import anynet_complexity
+from archspace.families.anynet.spec import AnyNetArch
+from archspace.families.nb201.spec import NB201Cell
+from archspace.families.nb201.table import OPS
 from archspace.spaces.base import Regime
-from archspace.families import family_for
 from archspace.spaces.registry import get_space
 from archspace.spaces.zoo import list_models
 
 ZOO = list_models()
+
+
+def test_every_family_is_checked_here():
+    assert set(FAMILIES.names()) == {"anynet", "nb201"}
 
 
 @pytest.mark.parametrize("entry", ZOO, ids=[e.name for e in ZOO])
@@ -19,16 +28,39 @@ def test_every_zoo_model(entry):
     # Models above ~2 GF are measured at 64x64 to keep the suite fast; their 224x224 numbers are
     # pinned against published figures in test_spaces_published.
     resolution = entry.resolution if anynet_complexity(entry.arch).flops < 2e9 or entry.resolution < 224 else 64
-    space = family_for(entry.arch)
-    expected = space.complexity(entry.arch, resolution=resolution, num_classes=entry.num_classes)
-    assert measure_arch(space, entry.arch, resolution, entry.num_classes) == expected
+    check_family(family_for(entry.arch), [entry.arch], resolution=resolution, num_classes=entry.num_classes)
 
 
 @pytest.mark.parametrize("name", ["anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx", "regnety"])
 def test_hundreds_of_random_specs(name):
-    """40 distinct models per space (ImageNet-regime flops; 280 in all), measured on 32x32 inputs."""
+    """40 distinct models per space (ImageNet-regime flops; 280 in all), checked on 32x32 inputs."""
     space = get_space(name)
     archs = space.sample_distinct(40, 2024, Regime(flops=(50e6, 1.6e9)))
-    for arch in archs:
-        expected = space.complexity(arch, resolution=32, num_classes=10)
-        assert measure_arch(space, arch, 32, 10) == expected, arch.to_json()
+    assert check_family(space.family, archs, resolution=32, num_classes=10) == {"specs": 40}
+
+
+@pytest.mark.parametrize("block", ["V", "R", "X", "Y"])
+@pytest.mark.parametrize("stem", ["simple_stem_in", "res_stem_in", "res_stem_cifar"])
+def test_every_block_and_stem_row_of_the_anynet_table(block, stem):
+    arch = AnyNetArch.from_lists([1, 2], [16, 48], [1, 2], [1.0, 2.0], [8, 8], block=block, stem=stem,
+                                 stem_width=8, head_width=32 if block == "Y" else 0)
+    check_family(get_family("anynet"), [arch], resolution=32)
+
+
+@pytest.mark.parametrize("options", [{}, {"channels": 8, "cells_per_stage": 1}, {"channels": 12, "cells_per_stage": 2}])
+def test_nb201_cells_of_every_op(options):
+    rng = np.random.default_rng(7)
+    cells = [NB201Cell((op,) * 6) for op in OPS] + [NB201Cell.from_code(int(c)) for c in rng.integers(0, 5**6, 6)]
+    check_family(get_family("nb201", **options), cells, num_classes=10, in_channels=1)
+
+
+def test_a_drifted_layer_sequence_is_caught():
+    """The check is not vacuous: a family whose layer list forgets a layer fails it."""
+    family = get_family("nb201", channels=8, cells_per_stage=1)
+
+    class Drifted(type(family)):
+        def layer_sequence(self, arch, num_classes=None, in_channels=None):  # noqa: ANN001, ANN201
+            return super().layer_sequence(arch, num_classes, in_channels)[1:]
+
+    with pytest.raises(ContractError, match="layer sequence disagrees"):
+        check_family(Drifted(channels=8, cells_per_stage=1), [NB201Cell(("nor_conv_3x3",) * 6)])

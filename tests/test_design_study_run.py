@@ -60,7 +60,7 @@ def test_resume_refuses_a_different_recipe_or_space() -> None:
     config = DesignStudyConfig()
     stored = study_config(config, "anynetx_a")
     check_resumable(stored, study_config(config.replace(n=20), "anynetx_a"), "anynetx_a")  # n may grow
-    with pytest.raises(UsageError, match="epochs = 2"):
+    with pytest.raises(UsageError, match="epochs: stored 2, given 3"):
         check_resumable(stored, study_config(config.replace(epochs=3), "anynetx_a"), "anynetx_a")
     with pytest.raises(UsageError, match="space"):
         check_resumable(stored, study_config(config, "regnetx"), "anynetx_a")

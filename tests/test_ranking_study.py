@@ -58,8 +58,11 @@ def test_ranking_study_end_to_end_and_resume(tmp_path, toy_npz):
     assert again["results"]["masked-none+fair"]["per_seed"][0]["predicted"] == result["per_seed"][0]["predicted"]
     assert again["ground_truth"]["accuracy"] == report["ground_truth"]["accuracy"]
     changed = RankingStudyConfig(**{**config.__dict__, "channels": 4})
-    with pytest.raises(UsageError, match="different configuration"):
+    with pytest.raises(UsageError, match=r"different settings \(channels: stored 2, given 4\)"):
         RankingStudy(changed).run()
+    grown = RankingStudyConfig(**{**config.__dict__, "seeds": (0, 1, 2), "device": "cpu:0"})
+    RankingStudy(grown)._check_config()  # seeds may grow and the device may change on a resume
+    assert json.loads((out / "config.json").read_text())["seeds"] == [0, 1, 2]
 
 
 def test_supernet_cli_train_and_rank(tmp_path, toy_npz, capsys):

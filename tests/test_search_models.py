@@ -8,10 +8,10 @@ from scipy.stats import kendalltau
 
 from archspace.errors import UsageError
 from archspace.evaluators.nb201 import NB201Benchmark
+from archspace.families import family_for
 from archspace.families.layers import LAYER_TYPES
 from archspace.families.nb201.spec import NB201Cell
 from archspace.search.gp import EncodingGP, expected_improvement
-from archspace.families import family_for
 from archspace.search.layer_features import feature_dim, layer_features
 from archspace.search.learned_kernel import LearnedKernelConfig, LearnedKernelGP, build_kernel_gp
 from archspace.spaces.nb201 import NB201Space

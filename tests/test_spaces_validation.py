@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from archspace.arch import arch_from_dict, arch_from_json
 from archspace.complexity.measure import measure_arch
 from archspace.errors import InvalidArchitecture
+from archspace.families import family_for
 from archspace.families.anynet.cost import anynet_complexity
 from archspace.families.anynet.spec import AnyNetArch, validate_anynet
-from archspace.families import family_for
 from archspace.spaces.zoo import get_model
 
 
@@ -76,11 +77,24 @@ def test_stride_below_one_pixel():
     assert info.value.field == "stages[4].stride"
 
 
-stage_strategy = st.fixed_dictionaries({
+# Example counts, randomness and the example database come from the hypothesis profile loaded in
+# conftest.py (`ci`: derandomized; `dev` / `explore`: random). Failures found by exploring are
+# pinned below with @example so that every profile keeps checking them.
+@st.composite
+def valid_stage(draw):
+    """A stage that is valid by construction: width = b * g * k, so g divides the bottleneck width."""
+    ratio, group_width, multiple = draw(st.sampled_from([1, 2, 4])), draw(st.sampled_from([1, 2, 4, 8])), draw(st.integers(1, 6))
+    return {"depth": draw(st.integers(1, 3)), "width": ratio * group_width * multiple,
+            "stride": draw(st.sampled_from([1, 2])), "bottleneck_ratio": ratio, "group_width": group_width}
+
+
+# Any values, valid or not; mixed with valid stages so that some specs pass validation and are
+# compared with torch (with arbitrary stages alone, almost none does).
+any_stage = st.fixed_dictionaries({
     "depth": st.integers(-1, 3),
     "width": st.one_of(st.integers(-8, 96), st.floats(1, 64)),
-    "stride": st.sampled_from([0, 1, 2, 3]),
-    "bottleneck_ratio": st.sampled_from([0.5, 1, 2, 3, 4, -1]),
+    "stride": st.sampled_from([0, 1, 2, 3, 1.0]),
+    "bottleneck_ratio": st.sampled_from([0.5, 1, 2, 3, 4, -1, 0, math.nan, math.inf]),
     "group_width": st.integers(0, 20),
 })
 spec_strategy = st.fixed_dictionaries({
@@ -88,12 +102,21 @@ spec_strategy = st.fixed_dictionaries({
     "block": st.sampled_from(["V", "R", "X", "Y", "Z"]),
     "stem": st.sampled_from(["simple_stem_in", "res_stem_in", "res_stem_cifar"]),
     "stem_width": st.integers(0, 24),
-    "stages": st.lists(stage_strategy, min_size=1, max_size=5),
+    "se_ratio": st.one_of(st.just(0.25), st.sampled_from([0, 1, 1.5, -0.5, math.nan, math.inf])),
+    "stages": st.lists(st.one_of(valid_stage(), any_stage), min_size=1, max_size=5),
 })
 
+# group_width 0 in a V block: cost used to be computed before validation (ZeroDivisionError).
+ZERO_GROUP_WIDTH_SPEC = {"kind": "anynet", "block": "V", "stem": "simple_stem_in", "stem_width": 1,
+                         "stages": [{"depth": 1, "width": 1, "stride": 1, "bottleneck_ratio": 0.5, "group_width": 0}]}
+# stride 1.0 passed `stride in (1, 2)`, and then torch's conv rejected the float stride (TypeError).
+FLOAT_STRIDE_SPEC = {"kind": "anynet", "block": "X", "stem": "res_stem_cifar", "stem_width": 8,
+                     "stages": [{"depth": 1, "width": 8, "stride": 1.0, "bottleneck_ratio": 1, "group_width": 8}]}
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
 @given(spec_strategy, st.sampled_from([16, 32, 48]))
+@example(ZERO_GROUP_WIDTH_SPEC, 16)
+@example(FLOAT_STRIDE_SPEC, 32)
 def test_random_specs_are_rejected_cleanly_or_agree_with_torch(data, resolution):
     """Any spec either fails with InvalidArchitecture, or its analytic cost equals the measured one."""
     try:
@@ -102,14 +125,6 @@ def test_random_specs_are_rejected_cleanly_or_agree_with_torch(data, resolution)
     except InvalidArchitecture:
         return
     assert measure_arch(family_for(arch), arch, resolution, 10) == cx
-
-
-@st.composite
-def valid_stage(draw):
-    """A stage that is valid by construction: width = b * g * k, so g divides the bottleneck width."""
-    ratio, group_width, multiple = draw(st.sampled_from([1, 2, 4])), draw(st.sampled_from([1, 2, 4, 8])), draw(st.integers(1, 6))
-    return {"depth": draw(st.integers(1, 3)), "width": ratio * group_width * multiple,
-            "stride": draw(st.sampled_from([1, 2])), "bottleneck_ratio": ratio, "group_width": group_width}
 
 
 valid_spec_strategy = st.fixed_dictionaries({
@@ -122,7 +137,6 @@ valid_spec_strategy = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(valid_spec_strategy)
 def test_valid_random_specs_agree_with_torch(data):
     """Specs valid by construction: validation passes and analytic == measured at 64x64."""

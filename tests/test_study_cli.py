@@ -81,8 +81,8 @@ def test_malformed_inputs_give_one_line_and_exit_2(tmp_path, capsys):
     _one_line_error(*_run(capsys, "run", "x", "--space", "nb201", "--n", 3, "--db", db,
                           "--evaluator", "nb201", "--dataset", "svhn")[::2], "unknown NAS-Bench-201 dataset")
     _one_line_error(*_run(capsys, "run", "x", "--space", "regnetx", "--n", 3, "--db", db,
-                          "--evaluator", "nb201")[::2], "needs --space nb201")
-    _one_line_error(*_run(capsys, "run", "x", "--n", 3, "--db", db)[::2], "--space is required")
+                          "--evaluator", "nb201")[::2], "needs space 'nb201'")
+    _one_line_error(*_run(capsys, "run", "x", "--n", 3, "--db", db)[::2], "space is required")
     assert not db.exists()  # nothing was created for rejected runs
 
     foreign = tmp_path / "foreign.db"
@@ -94,7 +94,7 @@ def test_malformed_inputs_give_one_line_and_exit_2(tmp_path, capsys):
     _one_line_error(*_run(capsys, "list", "--db", tmp_path / "missing.db")[::2], "no study database")
 
     assert _run(capsys, "run", "x", *NB201, "--n", 3, "--db", db)[0] == 0
-    _one_line_error(*_run(capsys, "run", "x", "--space", "regnetx", "--db", db)[::2], "created with --space nb201")
+    _one_line_error(*_run(capsys, "run", "x", "--space", "regnetx", "--db", db)[::2], "created with different settings (space: stored 'nb201', given 'regnetx')")
     _one_line_error(*_run(capsys, "run", "x", "--n", 2, "--db", db)[::2], "not shrink")
     _one_line_error(*_run(capsys, "show", "y", "--db", db)[::2], "no study named 'y'")
     con = sqlite3.connect(db)
@@ -150,4 +150,4 @@ def test_anynet_spaces_get_a_small_input_stem_on_28px_data(tmp_path, capsys):
     assert len(archs) == 3 and all(a["stem"] == "res_stem_cifar" and a["stem_width"] == 16 for a in archs)
     status, _, err = _run(capsys, "run", "bad", "--space", "regnetx", "--n", "1", "--stem", "huge",
                           "--evaluator", "complexity", "--db", db)
-    assert status == 2 and "--stem must be one of" in err
+    assert status == 2 and "stem must be one of" in err

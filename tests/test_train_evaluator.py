@@ -9,8 +9,8 @@ import pytest
 
 from archspace.evaluation import Evaluator
 from archspace.evaluators.training import TrainingEvaluator
-from archspace.families.anynet.spec import AnyNetArch
 from archspace.families import family_for
+from archspace.families.anynet.spec import AnyNetArch
 from archspace.train import Recipe
 
 SMALL = AnyNetArch.from_lists([1, 1], [16, 32], [1, 2], [1.0, 1.0], [8, 8], block="X",
@@ -58,3 +58,22 @@ def test_missing_data_fails_before_training(tmp_path) -> None:
     evaluator = TrainingEvaluator(dataset="fashion-mnist", data_dir=tmp_path / "none")
     with pytest.raises(DataError, match="none"):
         evaluator.evaluate(SMALL, seed=0)
+
+
+def test_space_options_train_exactly_the_sampled_network():
+    """An NB201 cell is trained at the space's C and N, not the family defaults (C=16, N=5)."""
+    from archspace.families import get_family
+    from archspace.families.nb201.spec import NB201Cell
+
+    cell = NB201Cell(("nor_conv_3x3", "skip_connect", "nor_conv_1x1", "avg_pool_3x3", "none", "nor_conv_3x3"))
+    evaluator = TrainingEvaluator("digits", Recipe(epochs=1, batch_size=64, augment=False), keep_predictions=False,
+                                  space="nb201", space_options={"channels": 4, "cells_per_stage": 1},
+                                  train_subset=200, test_split="val")
+    result = evaluator.evaluate(cell, seed=0)
+    small = get_family("nb201", channels=4, cells_per_stage=1).complexity(cell, resolution=8, num_classes=10,
+                                                                          in_channels=1)
+    default = get_family("nb201").complexity(cell, resolution=8, num_classes=10, in_channels=1)
+    assert result.cost["params"] == small.params != default.params
+    assert result.metrics["test_error"] == result.metrics["val_error"]  # test_split="val"
+    rebuilt = TrainingEvaluator.from_config(evaluator.to_config())
+    assert rebuilt.to_config() == evaluator.to_config() and rebuilt.evaluate(cell, 0).objective == result.objective

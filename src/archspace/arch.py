@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from typing import Any, ClassVar, TypeVar
 
 from archspace.errors import InvalidArchitecture
@@ -84,10 +85,55 @@ def arch_from_dict(data: dict[str, Any]) -> ArchSpec:
     return _KINDS[kind].from_dict(data)
 
 
+class _NonFinite:
+    """Stands in for a JSON number that is not finite (``NaN``, ``Infinity``, ``1e999``).
+
+    Python's json module accepts these by default; a spec must not, so the parse hooks put this
+    marker where such a number was and ``_find_non_finite`` reports the field it sits in.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _parse_float(text: str) -> float | _NonFinite:
+    """``float(text)``, or a marker when the literal overflows to infinity (e.g. ``1e999``)."""
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
+
+
+def _find_non_finite(value: Any, path: str) -> tuple[str, str] | None:
+    """``(field path, literal)`` of the first non-finite number in parsed JSON, else ``None``."""
+    if isinstance(value, _NonFinite):
+        return path, value.text
+    if isinstance(value, dict):
+        items = ((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    for item_path, item in items:
+        found = _find_non_finite(item, item_path)
+        if found is not None:
+            return found
+    return None
+
+
 def arch_from_json(text: str) -> ArchSpec:
-    """Parse a JSON spec; syntax errors become ``InvalidArchitecture`` naming the position."""
+    """Parse a JSON spec; syntax errors become ``InvalidArchitecture`` naming the position.
+
+    ``NaN``, ``Infinity``, ``-Infinity`` and numbers too large for a float (``1e999``) are
+    rejected naming the field: no spec field takes a non-finite number, and letting one through
+    would only fail later, deep inside a cost computation.
+    """
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_NonFinite, parse_float=_parse_float)
     except json.JSONDecodeError as exc:
         raise InvalidArchitecture("<json>", f"JSON syntax error at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    found = _find_non_finite(data, "")
+    if found is not None:
+        field, literal = found
+        raise InvalidArchitecture(field or "<json>", f"{literal} is not a finite number; specs take finite numbers only")
     return arch_from_dict(data)

@@ -40,11 +40,22 @@ def to_plain(value: Any) -> Any:
 
 
 def init_parameters(cls: type, exclude: Iterable[str] = ()) -> list[str]:
-    """Names of the explicit parameters of ``cls.__init__`` (no self, *args, **kwargs)."""
+    """Names of the explicit parameters of ``cls.__init__`` (no self, *args, **kwargs).
+
+    An ``__init__`` that takes ``**kwargs`` forwards them to its base class, whose parameters
+    are then included too.
+    """
     skip = {"self", *exclude}
-    params = inspect.signature(cls.__init__).parameters.values()
-    return [p.name for p in params
-            if p.name not in skip and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    names: list[str] = []
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass) or klass is object:
+            continue
+        params = inspect.signature(vars(klass)["__init__"]).parameters.values()
+        names += [p.name for p in params if p.name not in skip and p.name not in names
+                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            break
+    return names
 
 
 def init_config(obj: Any, exclude: Iterable[str] = ()) -> dict[str, Any]:

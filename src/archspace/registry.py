@@ -63,6 +63,10 @@ class Registry(Generic[T]):
 
         return wrap
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (for tests and notebooks that registered a plug-in temporarily)."""
+        self._entries.pop(_normalize(name), None)
+
     def _load(self) -> None:
         if not self._loaded:
             self._loaded = True

@@ -4,7 +4,7 @@ Run ``python -m archspace.bench.nb201_pack [--csv PATH] [--out PATH]``. The CSV 
 in the official benchmark's index order; see shared/data/README.md) becomes one compressed
 ``.npz``:
 
-* ``ops``: (15625, 6) uint8 op indices into ``archspace.spaces.nb201.OPS`` per benchmark index;
+* ``ops``: (15625, 6) uint8 op indices into ``archspace.families.nb201.table.OPS`` per benchmark index;
 * one int32 array per numeric column, holding ``round(value * 10**decimals)`` — every CSV value has
   at most ``decimals`` decimals, so ``ints / 10**decimals`` restores the CSV's float exactly;
 * ``<dataset>_valid_200_seeds``: (15625, 3) scaled ints, -1 where a cell has fewer seeds;

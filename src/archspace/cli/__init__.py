@@ -17,6 +17,7 @@ from archspace.cli.common import run_handler
 # Modules under archspace.cli that define `register(subparsers)`, in help order.
 COMMAND_MODULES: tuple[str, ...] = (
     "models",
+    "plugins_cmd",
     "complexity_cmd",
     "sample",
     "fit",

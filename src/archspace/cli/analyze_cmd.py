@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from archspace.cli.common import add_json_flag, print_json
+from archspace.cli.common import add_json_flag, parse_list, print_json
 from archspace.errors import UsageError
 
 
@@ -109,9 +109,5 @@ def study_space_summaries(names: list[str], db: str) -> dict[str, dict[str, Any]
 
 
 def _split(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    names = [t.strip() for t in text.split(",") if t.strip()]
-    if not names:
-        raise UsageError("--statistics needs at least one column name")
-    return names
+    """The ``--statistics`` column names (None = the report's defaults)."""
+    return None if text is None else list(parse_list(text, "--statistics column"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from archspace.cli.common import add_json_flag, print_json, print_table
+from archspace.cli.common import add_json_flag, parse_list, print_json, print_table
 from archspace.errors import UsageError
 
 
@@ -84,13 +84,19 @@ def run_nb201(args: argparse.Namespace) -> int:
         raise UsageError(f"--n-nbr must be >= 0, got {args.n_nbr}")
     if args.kernels is not None and args.kernels < 1:
         raise UsageError(f"--kernels must be >= 1, got {args.kernels}")
-    ops = tuple(o.strip() for o in args.ops.split(",") if o.strip()) if args.ops else None
+    ops = parse_list(args.ops, "--ops operation") if args.ops else None
     config = BenchConfig(
         algorithms=tuple(algorithms), budget=args.budget, runs=args.runs,
         search_metric=args.search_metric, seed=args.seed, seed_mode=args.seed_mode, ops=ops,
         options=_options(args, algorithms),
     ).checked()
     config.space()  # unknown ops -> UsageError before any run
+    try:  # Optuna logs every TPE trial at INFO; the progress bar says enough (workers mirror this)
+        import optuna
+    except ImportError:
+        pass
+    else:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
     records = run_comparison(config, workers=args.workers, out=args.out, progress=not args.json)
     summary = summarize(records, config)
     if args.out is not None:

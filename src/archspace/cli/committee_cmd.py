@@ -12,7 +12,6 @@ committees.csv (singles, ensembles and the cascade front on the test split) and 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 from pathlib import Path
 
@@ -90,35 +89,22 @@ def _pools(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from archspace.experiments.committees import run_committees, write_outputs
+    from archspace.progress import ProgressBar
 
     config = _config(args)  # bad options fail before any data is read
     heldout, test = _pools(args)
-    with _progress(enabled=not args.json) as advance:
-        report = run_committees(heldout, test, config, fronts=not args.no_fronts, progress=advance)
+    with ProgressBar("cascade search", enabled=not args.json) as bar:
+        def advance(done: int, total: int) -> None:
+            bar.update(completed=done, total=total)
+
+        report = run_committees(heldout, test, config, fronts=not args.no_fronts,
+                                progress=advance if bar.enabled else None)
     paths = write_outputs(report, args.out, cost_label="average flops per example")
     if args.json:
         print_json({**report.to_dict(), "outputs": {k: str(v) for k, v in paths.items()}})
         return 0
     _print_report(report, paths)
     return 0
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool):
-    """A rich progress bar over the search's first members (on stderr), or nothing."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("cascade search", total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield advance
 
 
 def _print_report(report, paths) -> None:

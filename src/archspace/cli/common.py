@@ -1,4 +1,8 @@
-"""Helpers shared by CLI commands: error handling, JSON output, range parsing, tables."""
+"""Helpers shared by CLI commands: error handling, JSON output, tables.
+
+Range, number and list parsing live in ``archspace.parsing`` (workflows read the same values from
+YAML); they are re-exported here for the commands.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ import json
 import sys
 from typing import Any
 
-from archspace.errors import ArchspaceError, UsageError
+from archspace.errors import ArchspaceError
+from archspace.parsing import parse_list, parse_number, parse_range
+
+__all__ = ["add_json_flag", "parse_list", "parse_number", "parse_range", "print_json", "print_table", "run_handler"]
 
 
 def run_handler(args: argparse.Namespace) -> int:
@@ -38,31 +45,6 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def parse_range(text: str, option: str) -> tuple[float, float]:
-    """Parse ``LO:HI`` with optional unit suffixes k, M, G (e.g. ``360M:400M``)."""
-    parts = text.split(":")
-    if len(parts) != 2:
-        raise UsageError(f"{option} expects LO:HI (e.g. 360M:400M), got {text!r}")
-    low, high = (parse_number(p, option) for p in parts)
-    if not 0 <= low <= high:
-        raise UsageError(f"{option} expects 0 <= LO <= HI, got {text!r}")
-    return low, high
-
-
-_SUFFIXES = {"k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "g": 1e9, "G": 1e9}
-
-
-def parse_number(text: str, option: str) -> float:
-    text = text.strip()
-    scale = 1.0
-    if text and text[-1] in _SUFFIXES:
-        scale, text = _SUFFIXES[text[-1]], text[:-1]
-    try:
-        return float(text) * scale
-    except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a number") from None
 
 
 def print_table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:

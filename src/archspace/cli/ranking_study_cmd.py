@@ -43,10 +43,10 @@ def run(args: argparse.Namespace) -> int:
     from archspace.experiments.ranking_study import (
         VARIATIONS,
         RankingStudyConfig,
-        parse_list,
         run_ranking_study,
     )
     from archspace.families.nb201.supernet import PRESETS
+    from archspace.parsing import parse_list
     from archspace.train import Recipe
 
     if args.variation_list:
@@ -54,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     apply_threads(args)
     n, c = PRESETS[args.preset]
-    seeds = tuple(int(s) for s in parse_list(args.seeds, "--seeds") if _is_int(s, "--seeds"))
+    seeds = tuple(int(s) for s in parse_list(args.seeds, "--seeds seed") if _is_int(s, "--seeds"))
     config = RankingStudyConfig(
         out_dir=args.out, dataset=args.dataset, data_dir=args.data_dir, val_size=args.val_size,
         split_seed=args.split_seed, train_subset=args.train_subset,
         cells_per_stage=args.cells_per_stage or n, channels=args.channels or c,
-        supernet_recipe=spos_recipe(args), variations=parse_list(args.variations, "--variations"), seeds=seeds,
+        supernet_recipe=spos_recipe(args), variations=parse_list(args.variations, "--variations variation"), seeds=seeds,
         ground_truth=args.ground_truth, gt_cells=args.gt_cells,
-        gt_ops=None if args.gt_ops is None else parse_list(args.gt_ops, "--gt-ops"),
+        gt_ops=None if args.gt_ops is None else parse_list(args.gt_ops, "--gt-ops operation"),
         gt_recipe=Recipe(epochs=args.gt_epochs, batch_size=args.gt_batch_size, lr=args.gt_lr),
         gt_seed=args.gt_seed, bn_batches=args.bn_batches, bn_batch_size=args.bn_batch_size, device=args.device,
     )

@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown space {args.space!r}; choose one of {', '.join(SAMPLE_SPACES)}")
     if args.n < 1:
         raise UsageError(f"--n must be >= 1, got {args.n}")
+    if args.resolution < 1 or args.classes < 1:
+        raise UsageError(f"--resolution and --classes must be >= 1, got {args.resolution} and {args.classes}")
     space = get_space(args.space)
     input_spec = {"resolution": args.resolution, "num_classes": args.classes}
     archs = space.sample_distinct(args.n, args.seed, regime_from_args(args), complexity_kwargs=input_spec)

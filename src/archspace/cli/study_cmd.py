@@ -8,7 +8,9 @@
 Running the same ``study run`` again resumes (options left out are taken from the stored study;
 options given must match it, except ``--n``, which may grow the population, and the execution
 options). The study is a population study: n distinct models sampled from the space within the
-regime (``archspace.search.population``). Ctrl-C stops gracefully; rerun to continue.
+regime; the policies (resume, small-input stem, input sizes) live in
+``archspace.experiments.population``, this module only parses and prints. Ctrl-C stops
+gracefully; rerun to continue.
 """
 
 from __future__ import annotations
@@ -19,20 +21,13 @@ import sys
 from typing import Any
 
 from archspace.cli.common import add_json_flag, parse_range, print_json, print_table
-from archspace.errors import InvalidArchitecture, UsageError
+from archspace.errors import UsageError
 
 DEFAULT_DB = "studies.db"
-EVALUATORS = ("train", "nb201", "complexity")
-# Input (resolution, channels, classes) per dataset, for costing models without loading data.
-DATASET_INPUTS = {
-    "fashion-mnist": (28, 1, 10), "mnist": (28, 1, 10), "cifar10": (32, 3, 10),
-    "cifar100": (32, 3, 100), "digits": (8, 1, 10), "imagenet": (224, 3, 1000),
-    "imagenet16": (16, 3, 120),
-}
-# Options that define a study (must match on resume); n may grow.
-STUDY_KEYS = ("space", "flops", "params", "acts", "dataset", "evaluator", "epochs", "subset",
-              "seed", "resolution", "device", "data_dir", "stem", "stem_width")
-SMALL_INPUT = 64  # below this input size AnyNet/RegNet models get the stride-1 CIFAR stem by default
+EVALUATORS = ("train", "nb201", "complexity")  # = archspace.experiments.population.EVALUATOR_KINDS
+# The flags of `study run` that set a PopulationStudyConfig field of the same name.
+CONFIG_FLAGS = ("space", "n", "flops", "params", "acts", "dataset", "evaluator", "epochs", "subset", "seed",
+                "resolution", "device", "data_dir", "stem", "stem_width")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -100,21 +95,14 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 # --- run -----------------------------------------------------------------------------------------
 def run_study(args: argparse.Namespace) -> int:
-    from archspace.study import Storage, Study, make_executor
-    from archspace.study.storage import path_from_url
+    """Parse the options into a population-study config, run it, print the summary."""
+    from archspace.experiments.population import PopulationStudyConfig, run_population_study
+    from archspace.study import make_executor
 
-    storage = Storage.open(args.db) if path_from_url(args.db).exists() else None
-    existing = None if storage is None else _stored_config(storage, args.name)
-    config = _merge_config(args, existing)
-    strategy, evaluator = _build(config)  # every check happens here, before anything is stored
-    storage = storage or Storage.open(args.db)
-    study = Study.create(args.name, storage, seed=config["seed"], config=config, load_if_exists=True)
-    if existing is not None and existing.get("n") != config["n"]:
-        _store_config(study, config)
-    executor = make_executor(workers=args.workers, use_ray=args.ray is not None,
-                             ray_address=args.ray or None)
-    show_progress = not (args.no_progress or args.json)
-    summary = study.optimize(strategy, evaluator, config["n"], executor=executor, progress=show_progress)
+    config = PopulationStudyConfig(args.name, **{key: _flag_value(args, key) for key in CONFIG_FLAGS})
+    executor = make_executor(workers=args.workers, use_ray=args.ray is not None, ray_address=args.ray or None)
+    summary = run_population_study(config, args.db, executor=executor,
+                                   progress=not (args.no_progress or args.json))
     if args.json:
         print_json(summary.to_dict())
     else:
@@ -122,140 +110,12 @@ def run_study(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stored_config(storage: Any, name: str) -> dict[str, Any] | None:
-    from archspace.study.records import loads
-
-    rows = storage.query("SELECT config_json FROM studies WHERE name = ?", (name,))
-    return loads(rows[0][0]) if rows else None
-
-
-def _store_config(study: Any, config: dict[str, Any]) -> None:
-    from archspace.study.records import dumps
-
-    with study.storage.transaction() as db:
-        db.execute("UPDATE studies SET config_json = ? WHERE study_id = ?", (dumps(config), study.study_id))
-    study.config = config
-
-
-def _merge_config(args: argparse.Namespace, stored: dict[str, Any] | None) -> dict[str, Any]:
-    """Options given now, completed from the stored study (resume) or the defaults (new)."""
-    given: dict[str, Any] = {key: getattr(args, key) for key in (*STUDY_KEYS, "n")}
-    for bound in ("flops", "params", "acts"):
-        if given[bound] is not None:
-            given[bound] = list(parse_range(given[bound], f"--{bound}"))
-    if stored is None:
-        defaults = {"dataset": "fashion-mnist", "evaluator": "train", "seed": 0, "device": "cpu"}
-        config = {key: given[key] if given[key] is not None else defaults.get(key) for key in given}
-        if config["space"] is None:
-            raise UsageError("study run: --space is required for a new study (e.g. --space regnetx)")
-        if config["n"] is None:
-            raise UsageError("study run: --n is required for a new study (number of models)")
-        return config
-    if "space" not in stored or "n" not in stored:
-        raise UsageError(f"study {args.name!r} was not created by `archspace study run`; "
-                         "resume it from Python with Study.load(...).optimize(...)")
-    differing = [key for key in STUDY_KEYS if given[key] is not None and given[key] != stored.get(key)]
-    if differing:
-        key = differing[0]
-        raise UsageError(f"study {args.name!r} was created with --{key.replace('_', '-')} "
-                         f"{_show(stored.get(key))}, not {_show(given[key])}; rerun with the stored "
-                         "options (or leave them out) or choose a new study name")
-    config = dict(stored)
-    if given["n"] is not None:
-        if given["n"] < stored["n"]:
-            raise UsageError(f"study {args.name!r} has n = {stored['n']}; --n can grow it, not shrink it")
-        config["n"] = given["n"]
-    return config
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return ":".join(f"{v:g}" for v in value)
-    return str(value)
-
-
-def _build(config: dict[str, Any]) -> tuple[Any, Any]:
-    """The population strategy and evaluator for a study config (all input checks happen here)."""
-    from archspace.search.population import PopulationStrategy
-    from archspace.spaces.base import Regime
-
-    if config["n"] < 1:
-        raise UsageError(f"--n must be >= 1, got {config['n']}")
-    evaluator, inputs = _make_evaluator(config)
-    space = _get_space(config, inputs["resolution"])
-    regime = Regime(**{b: tuple(config[b]) for b in ("flops", "params", "acts") if config[b] is not None})
-    try:
-        strategy = PopulationStrategy(space, config["n"], regime, seed=config["seed"], complexity_kwargs=inputs)
-    except InvalidArchitecture as exc:
-        raise UsageError(f"models of space {config['space']!r} do not fit {config['dataset']}'s "
-                         f"{inputs['resolution']}x{inputs['resolution']} inputs ({exc.field}: {exc.detail})") from None
-    return strategy, evaluator
-
-
-def _get_space(config: dict[str, Any], resolution: int) -> Any:
-    """The study's space; AnyNet/RegNet models on small inputs get a stride-1 stem so they fit.
-
-    The stem actually used is written back into ``config`` so that it is stored with the study.
-    """
-    from archspace.families.anynet.table import STEM_TYPES
-    from archspace.spaces.registry import get_space
-
-    space = get_space(config["space"])
-    if space.arch_class.kind != "anynet":
-        if config.get("stem") or config.get("stem_width"):
-            raise UsageError(f"--stem applies to AnyNet/RegNet spaces, not {config['space']!r}")
-        return space
-    stem = config.get("stem") or ("res_stem_cifar" if resolution < SMALL_INPUT else "simple_stem_in")
-    if stem not in STEM_TYPES:
-        raise UsageError(f"--stem must be one of {', '.join(STEM_TYPES)}, got {stem!r}")
-    width = config.get("stem_width") or (16 if stem == "res_stem_cifar" else 32)
-    if width < 1:
-        raise UsageError(f"--stem-width must be >= 1, got {width}")
-    config["stem"], config["stem_width"] = stem, width
-    return get_space(config["space"], stem=stem, stem_width=width)
-
-
-def _make_evaluator(config: dict[str, Any]) -> tuple[Any, dict[str, int]]:
-    """(evaluator, input spec used to cost models for the regime)."""
-    kind, dataset = config["evaluator"], config["dataset"]
-    if kind == "nb201":
-        from archspace.bench.nb201 import NUM_CLASSES as NB201_CLASSES
-        from archspace.bench.nb201 import RESOLUTION, canonical_dataset
-        from archspace.evaluators.nb201 import NB201Benchmark
-
-        if config["space"] != "nb201":
-            raise UsageError(f"--evaluator nb201 looks cells up in NAS-Bench-201: it needs --space nb201, not {config['space']!r}")
-        key = canonical_dataset("cifar10" if dataset == "fashion-mnist" else dataset)
-        inputs = {"resolution": config["resolution"] or RESOLUTION[key], "num_classes": NB201_CLASSES[key]}
-        return NB201Benchmark(metric=f"{key}_valid_200", seed_mode="sample"), inputs
-    if kind == "complexity":
-        from archspace.evaluators.complexity import ComplexityEvaluator
-
-        resolution, channels, classes = _dataset_inputs(dataset)
-        resolution = config["resolution"] or resolution
-        evaluator = ComplexityEvaluator(config["space"], resolution, classes, channels)
-        return evaluator, {"resolution": resolution, "num_classes": classes, "in_channels": channels}
-    from archspace.evaluators.training import TrainingEvaluator
-    from archspace.train.recipe import Recipe
-
-    recipe_fields: dict[str, Any] = {}
-    if config["epochs"] is not None:
-        recipe_fields["epochs"] = config["epochs"]
-    if config["subset"] is not None:
-        recipe_fields["subset"] = config["subset"]
-    evaluator = TrainingEvaluator(dataset, recipe=Recipe(**recipe_fields), device=config["device"],
-                                  data_dir=config["data_dir"])
-    data = evaluator.load()  # missing or corrupt data is reported now, before any trial starts
-    inputs = {"resolution": config["resolution"] or data.resolution, "num_classes": data.num_classes,
-              "in_channels": data.in_channels}
-    return evaluator, inputs
-
-
-def _dataset_inputs(dataset: str) -> tuple[int, int, int]:
-    key = dataset.lower().replace("_", "-")
-    if key not in DATASET_INPUTS:
-        raise UsageError(f"unknown dataset {dataset!r} for --evaluator complexity; known: {sorted(DATASET_INPUTS)}")
-    return DATASET_INPUTS[key]
+def _flag_value(args: argparse.Namespace, key: str) -> Any:
+    """The option's value (None when left out); regime bounds parsed from LO:HI."""
+    value = getattr(args, key)
+    if key in ("flops", "params", "acts") and value is not None:
+        return parse_range(value, f"--{key}")
+    return value
 
 
 def _print_summary(summary: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from archspace.cli.common import add_json_flag, print_json, print_table
+from archspace.cli.common import add_json_flag, parse_list, print_json, print_table
 from archspace.errors import UsageError
 
 
@@ -95,10 +95,9 @@ def _register_rank(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_rank)
 
 
-def parse_ops(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
-    if text is None:
-        return default
-    return tuple(s.strip() for s in text.split(",") if s.strip())
+def parse_ops(text: str | None, default: tuple[str, ...], option: str = "--ops") -> tuple[str, ...]:
+    """Comma-separated op names; ``default`` when the option is not given (None or empty)."""
+    return parse_list(text, f"{option} operation") if text else default
 
 
 def supernet_config(args: argparse.Namespace) -> Any:
@@ -106,7 +105,8 @@ def supernet_config(args: argparse.Namespace) -> Any:
     from archspace.families.nb201.table import OPS
 
     overrides: dict[str, Any] = {"ops": parse_ops(getattr(args, "ops", None), OPS),
-                                 "linear_transformers": parse_ops(getattr(args, "linear_transformers", ""), ())}
+                                 "linear_transformers": parse_ops(getattr(args, "linear_transformers", ""), (),
+                                                                  "--linear-transformers")}
     for name in ("cells_per_stage", "channels"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
@@ -122,10 +122,8 @@ def spos_recipe(args: argparse.Namespace, **extra: Any) -> Any:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.progress import Progress
-
     from archspace.data import load_dataset
+    from archspace.progress import ProgressBar
     from archspace.train.supernet import train_supernet
 
     apply_threads(args)
@@ -136,12 +134,10 @@ def run_train(args: argparse.Namespace) -> int:
     if not Path(args.checkpoint).expanduser().resolve().parent.is_dir():
         raise UsageError(f"--checkpoint: directory of {args.checkpoint} does not exist")
     data = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.split_seed, val_size=args.val_size)
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("supernet", total=None)
-
+    with ProgressBar("supernet") as bar:
         def progress(event: Any) -> None:
-            bar.update(task, total=event.total_steps, completed=event.step,
-                       description=f"epoch {event.epoch} loss {event.loss:.3f} lr {event.lr:.4f}")
+            bar.update(total=event.total_steps, completed=event.step,
+                       status=f"epoch {event.epoch} loss {event.loss:.3f} lr {event.lr:.4f}")
 
         run = train_supernet(config, data, recipe, seed=args.seed, device=args.device,
                              checkpoint=args.checkpoint, progress=progress)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from archspace.cli.common import add_json_flag, print_json, print_table
 from archspace.errors import UsageError
+from archspace.progress import ProgressBar
 
 
 def _recipe(args: argparse.Namespace) -> Any:
@@ -33,42 +34,22 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise UsageError(f"--predictions must name a .npz file, got {args.predictions!r}")
 
 
-class _ProgressBar(AbstractContextManager):
-    """A rich progress bar on stderr fed by the trainer's progress events."""
+def _trainer_events_onto(bar: ProgressBar) -> Callable[[Any], None]:
+    """A trainer progress callback moving ``bar`` over all steps of all epochs; the status shows
+    loss, train error, the last epoch's validation error and speed."""
+    val = "-"
 
-    def __init__(self, epochs: int) -> None:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+    def update(event: Any) -> None:
+        nonlocal val
+        if event.epoch_end:
+            val = f"{event.val_error:.2f}%" if event.val_error is not None else "-"
+        bar.update(total=event.epochs * event.steps_per_epoch,
+                   completed=(event.epoch - 1) * event.steps_per_epoch + event.step,
+                   description=f"epoch {event.epoch}/{event.epochs}",
+                   status=f"loss {event.loss:.4f}  err {event.train_error:.2f}%  val {val}  "
+                          f"{event.images_per_s:.0f} img/s")
 
-        self.bar = Progress(
-            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]:.4f}  err {task.fields[err]:.2f}%  "
-                       "val {task.fields[val]}  {task.fields[speed]:.0f} img/s"),
-            TimeElapsedColumn(), console=Console(stderr=True),
-        )
-        self.task = self.bar.add_task("train", total=None, epoch=1, epochs=epochs, loss=0.0, err=0.0,
-                                      val="-", speed=0.0)
-
-    def __enter__(self) -> _ProgressBar:
-        self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
-
-    def __call__(self, event: Any) -> None:
-        total = event.epochs * event.steps_per_epoch
-        done = (event.epoch - 1) * event.steps_per_epoch + event.step
-        val = f"{event.val_error:.2f}%" if event.val_error is not None else "-"
-        self.bar.update(self.task, total=total, completed=done, epoch=event.epoch, loss=event.loss,
-                        err=event.train_error, speed=event.images_per_s,
-                        **({"val": val} if event.epoch_end else {}))
+    return update
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,10 +63,9 @@ def run(args: argparse.Namespace) -> int:
     arch = resolve_arch(args.model)
     family_for(arch).validate(arch)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.split_seed, val_size=args.val_size)
-    progress: Any = None if args.no_progress else _ProgressBar(recipe.epochs)
-    with progress or nullcontext():
-        result = train(arch, dataset, recipe, seed=args.seed, device=args.device, progress=progress,
-                       progress_every=10)
+    with ProgressBar(f"epoch 1/{recipe.epochs}", enabled=not args.no_progress, transient=False) as bar:
+        result = train(arch, dataset, recipe, seed=args.seed, device=args.device,
+                       progress=_trainer_events_onto(bar) if bar.enabled else None, progress_every=10)
     report = {"model": args.model if not args.model.strip().startswith("{") else arch.spec_hash(),
               "arch": arch.to_dict(), "dataset": dataset.summary(), "recipe": recipe.to_dict(),
               **result.to_dict()}

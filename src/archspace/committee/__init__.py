@@ -11,9 +11,9 @@ Modules (import them directly; this package imports nothing heavy):
 - ``thresholds``: every threshold setting of a cascade at once from sorted-confidence bins.
 - ``selection``: ``select_cascade`` (exhaustive over ordered combinations of <= 4 models and their
   thresholds, with pruning) under a target average cost or accuracy and a worst-case bound.
-- ``pareto``, ``figure``, ``workflow``: fronts of singles / ensembles / cascades, the figure, and
-  the choose-on-held-out / report-on-test workflow behind ``archspace committee``.
+- ``pareto``, ``figure``: fronts of singles / ensembles / cascades and their figure; the
+  choose-on-held-out / report-on-test workflow behind ``archspace committee`` and the training of
+  a pool as a study are in ``archspace.experiments.committees``.
 - ``dense``: region-level cascades for N x C x H x W outputs.
 - ``self_cascade``: one trained model at several input resolutions.
-- ``pool_study``: train a fixed list of architectures x seeds as a study.
 """

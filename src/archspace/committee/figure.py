@@ -1,9 +1,15 @@
-"""The committee figure: accuracy vs average cost of singles, ensembles and cascades."""
+"""The committee figure: accuracy vs average cost of singles, ensembles and cascades.
+
+Drawn on a ``matplotlib.figure.Figure`` of its own (no pyplot, no backend switch), so plotting
+from a library call leaves the caller's matplotlib state alone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+
+from matplotlib.figure import Figure
 
 from archspace.committee.pareto import CommitteePoint, front
 
@@ -22,17 +28,28 @@ def plot_committees(
     cost_label: str = "average cost (flops)",
     span: float | None = 15.0,
 ) -> Path:
-    """Scatter every committee, draw each kind's front, mark the chosen cascade; save to ``path``.
+    """Save ``committee_figure(points, chosen, title, cost_label, span)`` to ``path``; returns it."""
+    figure = committee_figure(points, chosen, title, cost_label, span)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=130)
+    return path
+
+
+def committee_figure(
+    points: Sequence[CommitteePoint],
+    chosen: CommitteePoint | None = None,
+    title: str = "Committees",
+    cost_label: str = "average cost (flops)",
+    span: float | None = 15.0,
+) -> Figure:
+    """Scatter every committee, draw each kind's front, mark the chosen cascade.
 
     ``span``: show only accuracies within this many points of the best (None: everything), so that
     a weak, cheap model does not squash the interesting region.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7.5, 5.0))
+    figure = Figure(figsize=(7.5, 5.0))
+    axes = figure.subplots()
     for kind, style in _STYLE.items():
         members = [p for p in points if p.kind == kind]
         if not members:
@@ -59,11 +76,7 @@ def plot_committees(
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="lower right", fontsize=8)
     figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=130)
-    plt.close(figure)
-    return path
+    return figure
 
 
 def _zoom(axes: object, points: Sequence[CommitteePoint], span: float) -> None:

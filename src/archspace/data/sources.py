@@ -25,6 +25,7 @@ from archspace.data.cifar import (
 )
 from archspace.data.dataset import Dataset, dataset_from_arrays
 from archspace.data.idx import find_idx_file, read_idx
+from archspace.data.inputs import DATASET_INPUTS
 from archspace.errors import DataError, UsageError
 
 RawArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -98,35 +99,35 @@ def _fixed_holdout(count: int, fraction: float) -> tuple[np.ndarray, np.ndarray]
 _IDX_HELP = "download the four *-ubyte.gz files of {} into it"
 DATASETS: dict[str, DatasetInfo] = {
     "fashion-mnist": DatasetInfo(
-        "fashion-mnist", 10, 5000, Augmentation(crop_padding=2, flip=True), "ARCHSPACE_FASHION_MNIST",
+        "fashion-mnist", DATASET_INPUTS["fashion-mnist"].classes, 5000, Augmentation(crop_padding=2, flip=True), "ARCHSPACE_FASHION_MNIST",
         "/usr/share/datasets/fashion-mnist",
         "install the Debian package dataset-fashion-mnist, or put the four *-ubyte.gz files of "
         "github.com/zalandoresearch/fashion-mnist in a directory and pass it (--data-dir or ARCHSPACE_FASHION_MNIST)",
         _read_mnist_like,
     ),
     "mnist": DatasetInfo(
-        "mnist", 10, 5000, Augmentation(crop_padding=2, flip=False), "ARCHSPACE_MNIST",
+        "mnist", DATASET_INPUTS["mnist"].classes, 5000, Augmentation(crop_padding=2, flip=False), "ARCHSPACE_MNIST",
         "/usr/share/datasets/mnist",
         "put the four *-ubyte.gz files of MNIST (yann.lecun.com/exdb/mnist) in a directory and pass it "
         "(--data-dir or ARCHSPACE_MNIST)",
         _read_mnist_like,
     ),
     "cifar10": DatasetInfo(
-        "cifar10", 10, 5000, Augmentation(crop_padding=4, flip=True), "ARCHSPACE_CIFAR10",
+        "cifar10", DATASET_INPUTS["cifar10"].classes, 5000, Augmentation(crop_padding=4, flip=True), "ARCHSPACE_CIFAR10",
         str(Path.home() / "data" / "cifar-10-batches-py"),
         "extract cifar-10-python.tar.gz from www.cs.toronto.edu/~kriz/cifar.html and pass the "
         "cifar-10-batches-py directory (--data-dir or ARCHSPACE_CIFAR10)",
         _cifar_reader("cifar-10-batches-py", CIFAR10_TRAIN, CIFAR10_TEST, "labels"),
     ),
     "cifar100": DatasetInfo(
-        "cifar100", 100, 5000, Augmentation(crop_padding=4, flip=True), "ARCHSPACE_CIFAR100",
+        "cifar100", DATASET_INPUTS["cifar100"].classes, 5000, Augmentation(crop_padding=4, flip=True), "ARCHSPACE_CIFAR100",
         str(Path.home() / "data" / "cifar-100-python"),
         "extract cifar-100-python.tar.gz from www.cs.toronto.edu/~kriz/cifar.html and pass the "
         "cifar-100-python directory (--data-dir or ARCHSPACE_CIFAR100)",
         _cifar_reader("cifar-100-python", CIFAR100_TRAIN, CIFAR100_TEST, "fine_labels"),
     ),
     "digits": DatasetInfo(
-        "digits", 10, 287, Augmentation(crop_padding=1, flip=False), None, None,
+        "digits", DATASET_INPUTS["digits"].classes, 287, Augmentation(crop_padding=1, flip=False), None, None,
         "ships with scikit-learn", _read_digits,
     ),
 }

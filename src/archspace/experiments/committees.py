@@ -3,7 +3,8 @@ next to the best single model and the fronts of singles, ensembles and cascades.
 
 "Best single model" is chosen the same fair way: on the held-out split, under the same target
 (the most accurate model within the target cost, or the cheapest that reaches the target
-accuracy), then reported on the test split.
+accuracy), then reported on the test split. ``train_pool`` trains the pool itself: a fixed list
+of architectures, each with several seeds, as a resumable study (``archspace.search.fixed.FixedList``).
 """
 
 from __future__ import annotations

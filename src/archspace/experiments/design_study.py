@@ -7,7 +7,7 @@ the bootstrap trends of depth, b, g, w_last and e_fit, and the design-space summ
 
 Python API::
 
-    from archspace.design_study import DesignStudyConfig, run_design_study
+    from archspace.experiments.design_study import DesignStudyConfig, run_design_study
     outcome = run_design_study(DesignStudyConfig(n=8, epochs=2))
     print(outcome.report_html)
 
@@ -30,7 +30,9 @@ from typing import Any
 
 import yaml
 
+from archspace.configs import check_same_config
 from archspace.errors import UsageError
+from archspace.parsing import parse_list, parse_range
 from archspace.spaces.base import Regime, Space
 
 DEFAULT_SPACES: tuple[str, ...] = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
@@ -220,15 +222,14 @@ def small_input_space(name: str, config: DesignStudyConfig) -> Space:
 
 def make_evaluator(config: DesignStudyConfig) -> tuple[Any, dict[str, int]]:
     """The training evaluator (dataset loaded now, so missing files fail fast) and its input spec."""
+    from archspace.data.inputs import input_spec
     from archspace.evaluators.training import TrainingEvaluator
     from archspace.train.recipe import Recipe
 
     recipe = Recipe(epochs=config.epochs, subset=config.subset, batch_size=config.batch_size, lr=config.lr)
     evaluator = TrainingEvaluator(config.dataset, recipe=recipe, device=config.device, data_dir=config.data_dir,
                                   val_size=config.val_size, split_seed=config.seed, keep_predictions=False)
-    data = evaluator.load()
-    inputs = {"resolution": data.resolution, "num_classes": data.num_classes, "in_channels": data.in_channels}
-    return evaluator, inputs
+    return evaluator, input_spec(evaluator.load())
 
 
 def study_config(config: DesignStudyConfig, space: str) -> dict[str, Any]:
@@ -238,16 +239,14 @@ def study_config(config: DesignStudyConfig, space: str) -> dict[str, Any]:
 
 
 def check_resumable(stored: Mapping[str, Any], wanted: Mapping[str, Any], study_name: str) -> None:
-    """Refuse to continue a study created elsewhere or with a different population or recipe."""
+    """Refuse to continue a study created elsewhere or with a different population or recipe
+    (``n`` may differ: a larger n grows the population)."""
     if stored.get("kind") != "design-study":
         raise UsageError(f"study {study_name!r} already exists in this database and was not made by "
                          "design-study; use another --db or a --prefix")
-    for key in ("space", *DEFINING_FIELDS):
-        if _same(stored.get(key)) != _same(wanted[key]):
-            raise UsageError(
-                f"study {study_name!r} in this database was created with {key} = {stored.get(key)!r}, not "
-                f"{wanted[key]!r}; use the stored settings, another --db, or a --prefix for new studies"
-            )
+    keys = ("space", *DEFINING_FIELDS)
+    check_same_config({k: stored.get(k) for k in keys}, {k: wanted[k] for k in keys},
+                      f"design study {study_name!r} in this database (another --db or a --prefix makes new ones)")
 
 
 def report_notes(config: DesignStudyConfig, seconds: Mapping[str, float]) -> dict[str, str]:
@@ -286,24 +285,17 @@ def design_study_command(config: DesignStudyConfig) -> str:
 
 
 def parse_flops(text: str) -> tuple[float, float]:
-    from archspace.cli.common import parse_range
-
+    """``"1M:4M"`` -> ``(1e6, 4e6)``."""
     return parse_range(text, "flops")
 
 
 def parse_spaces(text: str | Sequence[str]) -> tuple[str, ...]:
-    names = [t.strip() for t in (text.split(",") if isinstance(text, str) else text) if t.strip()]
-    if not names:
-        raise UsageError("spaces: name at least one design space (e.g. anynetx_a,regnetx)")
-    return tuple(names)
+    """``"anynetx_a,regnetx"`` (or a list) -> the space names, in order."""
+    return parse_list(text, "design space (e.g. anynetx_a,regnetx)")
 
 
 def field_names() -> list[str]:
     return [f.name for f in fields(DesignStudyConfig)]
-
-
-def _same(value: Any) -> Any:
-    return [float(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 def _check(ok: bool, name: str, value: Any, allowed: str) -> None:

@@ -10,7 +10,9 @@ against the best cell of the table.
 
 Strategies are driven directly against the in-memory table (no study database), runs go to
 ``workers`` processes, and each finished run is appended to ``runs.jsonl`` in the output folder
-so an interrupted comparison resumes where it stopped.
+so an interrupted comparison resumes where it stopped. Which strategies need torch (one torch
+thread per batch) or an optional package comes from the strategy registry's metadata. The
+outputs (``summary.json``, ``curves.png``/``.svg``) are written by ``archspace.report.nb201_search``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,12 +30,21 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from archspace.analysis.statistics import mean_ci
 from archspace.bench.nb201 import DATASETS, SEED_MODES, MetricName, NB201Table
 from archspace.errors import UsageError
 from archspace.evaluators.nb201 import NB201Benchmark
 from archspace.families.nb201.index import benchmark_index_of
+from archspace.progress import ProgressBar
+from archspace.report.nb201_search import write_report
 from archspace.search.base import SearchExhausted
-from archspace.search.registry import make_strategy, parse_strategy_names
+from archspace.search.registry import (
+    check_requirements,
+    is_model_based,
+    make_strategy,
+    parse_strategy_names,
+    strategy_metadata,
+)
 from archspace.spaces.nb201 import NB201Space
 
 TEST_METRICS: tuple[str, ...] = tuple(f"{d}_test_200" for d in DATASETS)
@@ -64,10 +76,8 @@ class BenchConfig:
         unknown = sorted(set(self.options) - set(algorithms))
         if unknown:
             raise UsageError(f"options given for algorithms not being run: {unknown}")
-        if "tpe" in algorithms or "na-tpe" in algorithms:
-            from archspace.search.optuna_baseline import _require_optuna
-
-            _require_optuna()
+        for algorithm in algorithms:
+            check_requirements(algorithm)  # a missing optional package (e.g. optuna) fails here
         NB201Benchmark(metric=metric, seed_mode=self.seed_mode)  # metric/seed-mode combination
         return BenchConfig(algorithms, int(self.budget), int(self.runs), metric, int(self.seed),
                            self.seed_mode, self.ops, self.options)
@@ -144,14 +154,26 @@ def run_search(
 # --- parallel execution with resume -----------------------------------------------------------
 
 def _uses_torch(algorithm: str) -> bool:
-    return algorithm.removeprefix("na-") == "bo-learned"
+    """Whether the strategy computes with torch (its batches then pin torch to one thread too)."""
+    return bool(strategy_metadata(algorithm)["uses_torch"])
 
 
-def _worker_init() -> None:
-    """Worker processes: one BLAS / OpenMP thread each (workers are the parallelism)."""
+def _optuna_verbosity() -> int | None:
+    """The calling process's Optuna log level (None when it has not loaded Optuna)."""
+    optuna = sys.modules.get("optuna")
+    return None if optuna is None else int(optuna.logging.get_verbosity())
+
+
+def _worker_init(optuna_verbosity: int | None = None) -> None:
+    """Worker processes: one BLAS / OpenMP thread each (workers are the parallelism), and the
+    caller's Optuna log level (a spawned worker would otherwise log every TPE trial at INFO)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    if optuna_verbosity is not None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna_verbosity)
 
 
 class _single_threaded:
@@ -208,7 +230,7 @@ def _tasks(config: BenchConfig, done: set[tuple[str, int]], batch: int) -> list[
     tasks = []
     for algorithm in config.algorithms:
         todo = [r for r in range(config.runs) if (algorithm, r) not in done]
-        size = 1 if algorithm.removeprefix("na-") in ("bo", "bo-learned") else batch
+        size = 1 if is_model_based(algorithm) else batch
         tasks += [(algorithm, tuple(todo[i : i + size]), config) for i in range(0, len(todo), size)]
     return tasks
 
@@ -230,14 +252,15 @@ def run_comparison(
     tasks = _tasks(config, set(records), batch=max(1, min(25, config.runs // (2 * workers) or 1)))
     if runs_path is not None:
         _prepare_log(runs_path)
-    with _progress_bar(progress, sum(len(t[1]) for t in tasks)) as advance:
+    total = sum(len(t[1]) for t in tasks)
+    with ProgressBar("search runs", total, enabled=progress and total > 0) as bar:
         for batch in _execute(tasks, workers):
             for record in batch:
                 records[(record.algorithm, record.run)] = record
                 if runs_path is not None:
                     with runs_path.open("a") as handle:
                         handle.write(json.dumps(asdict(record)) + "\n")
-            advance(len(batch))
+            bar.advance(len(batch))
     return [records[(a, r)] for a in config.algorithms for r in range(config.runs)]
 
 
@@ -259,43 +282,12 @@ def _execute(tasks: list, workers: int) -> Iterable[list[RunRecord]]:
         return
     import multiprocessing as mp
 
-    with mp.get_context("spawn").Pool(workers, initializer=_worker_init) as pool:
+    with mp.get_context("spawn").Pool(workers, initializer=_worker_init,
+                                      initargs=(_optuna_verbosity(),)) as pool:
         yield from pool.imap_unordered(_run_batch, tasks)
 
 
-class _progress_bar:
-    """Context manager yielding ``advance(n)``; a rich bar when enabled, a no-op otherwise."""
-
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self._progress = enabled and total > 0, total, None
-
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.enabled:
-            return lambda n: None
-        from rich.progress import Progress
-
-        self._progress = Progress(transient=True)
-        self._progress.start()
-        task = self._progress.add_task("search runs", total=self.total)
-        return lambda n: self._progress.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-
 # --- summaries ---------------------------------------------------------------------------------
-
-def mean_ci(values: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and t-based confidence half-width along ``axis`` (half-width 0 for one value)."""
-    values = np.asarray(values, dtype=float)
-    n = values.shape[axis]
-    mean = values.mean(axis=axis)
-    if n < 2:
-        return mean, np.zeros_like(mean)
-    sem = values.std(axis=axis, ddof=1) / math.sqrt(n)
-    return mean, stats.t.ppf(0.5 + level / 2, n - 1) * sem
-
 
 def _padded(rows: Sequence[Sequence[float]], length: int) -> np.ndarray:
     """Rows of best-so-far curves; a run that stopped early keeps its last value."""
@@ -375,52 +367,7 @@ def _comparisons(finals: dict[str, np.ndarray]) -> dict[str, Any]:
     return out
 
 
-# --- outputs -----------------------------------------------------------------------------------
-
-def write_report(summary: dict[str, Any], out: Path | str) -> list[Path]:
-    """``summary.json`` and the curve figures (PNG + SVG) in ``out``; returns the paths written."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "summary.json"]
-    paths[0].write_text(json.dumps(summary, indent=2) + "\n")
-    paths += plot_curves(summary, out)
-    return paths
-
-
-def plot_curves(summary: dict[str, Any], out: Path) -> list[Path]:
-    """Best-so-far search accuracy and selected cell's CIFAR-10 test accuracy vs evaluations."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    metric = summary["config"]["search_metric"]
-    panels = (("best_so_far_search", f"best {metric} so far (%)", summary["best_cell"][metric]),
-              ("selected_cifar10_test", "CIFAR-10 test acc. of selected cell (%)", summary["best_cell"]["cifar10_test_200"]))
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ax, (key, label, best) in zip(axes, panels, strict=True):
-        for name, entry in summary["algorithms"].items():
-            mean = np.asarray(entry["curve"][key]["mean"])
-            ci = np.asarray(entry["curve"][key]["ci95"])
-            steps = np.arange(1, len(mean) + 1)
-            (line,) = ax.plot(steps, mean, label=name)
-            ax.fill_between(steps, mean - ci, mean + ci, color=line.get_color(), alpha=0.2)
-        ax.axhline(best, color="black", linestyle=":", linewidth=1, label="best cell")
-        ax.set_xlabel("evaluations")
-        ax.set_ylabel(label)
-        low = min(np.asarray(e["curve"][key]["mean"])[min(9, len(e["curve"][key]["mean"]) - 1)]
-                  for e in summary["algorithms"].values()) if summary["algorithms"] else best - 5
-        ax.set_ylim(low - 0.5, best + 0.3)
-        ax.grid(alpha=0.3)
-    axes[1].legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"NAS-Bench-201 search, mean and 95% CI over {summary['config']['runs']} runs")
-    fig.tight_layout()
-    paths = [out / "curves.png", out / "curves.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return paths
-
+# --- printing ---------------------------------------------------------------------------------
 
 def summary_rows(summary: dict[str, Any]) -> list[list[Any]]:
     """Table rows: algorithm, runs, final CIFAR-10/100/ImageNet16 test mean +- CI, regret."""
@@ -437,3 +384,7 @@ def summary_rows(summary: dict[str, Any]) -> list[list[Any]]:
 
 SUMMARY_COLUMNS = ["algorithm", "runs", "CIFAR-10 test", "CIFAR-100 test", "ImageNet16 test",
                    "C10 regret", "ms/run"]
+
+
+__all__ = ["SUMMARY_COLUMNS", "TEST_METRICS", "BenchConfig", "RunRecord", "load_records", "mean_ci",
+           "run_comparison", "run_search", "run_seed", "summarize", "summary_rows", "write_report"]

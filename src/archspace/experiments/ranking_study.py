@@ -12,7 +12,7 @@
    inherited weights by ``SupernetEvaluator`` inside its own Study (resumable).
 4. Metrics (``archspace.analysis.ranking``) per seed, mean/std over seeds, op usage of the top-N,
    then ``report.json``, figures (PNG + SVG, like the paper's Figures 2, 3 and 4) and
-   ``report.html`` (``write_report``).
+   ``report.html`` (``archspace.report.ranking.write_report``).
 
 Variations are named switches combined with ``+`` (e.g. ``masked-none+fair``); see ``VARIATIONS``.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from archspace.analysis import ranking
+from archspace.configs import check_same_config
 from archspace.data import Dataset, load_dataset
 from archspace.errors import UsageError
 from archspace.evaluators.supernet import SupernetEvaluator
@@ -38,6 +39,8 @@ from archspace.families.nb201.index import benchmark_index_of
 from archspace.families.nb201.spec import NB201Cell
 from archspace.families.nb201.supernet import PRESETS, SupernetConfig
 from archspace.families.nb201.table import OPS
+from archspace.progress import ProgressBar
+from archspace.report.ranking import write_report
 from archspace.search.fixed import FixedList
 from archspace.search.random_search import RandomSearch
 from archspace.spaces.nb201 import NB201Space
@@ -63,6 +66,9 @@ VARIATIONS: dict[str, dict[str, Any]] = {
     "strong-augment": {"augment": "strong"},
 }
 CONFIG_KEYS = ("ops", "linear_transformers")
+# Settings a resumed study may change: variations, seeds and gt_cells may grow (a larger gt_cells
+# continues the same seeded cell sequence), and where / how the metrics are computed.
+MAY_CHANGE = ("variations", "seeds", "gt_cells", "device", "top_ns", "sample_size")
 
 
 def parse_variation(name: str) -> dict[str, Any]:
@@ -217,19 +223,13 @@ class RankingStudy:
         return self.out / "supernets" / f"{variation}-seed{seed}.pt"
 
     def _check_config(self) -> None:
+        """Refuse to resume the study in ``out`` under other settings (``MAY_CHANGE`` excepted)."""
         self.out.mkdir(parents=True, exist_ok=True)
         path = self.out / "config.json"
         mine = json.loads(json.dumps(self.config.to_dict()))
         if path.is_file():
-            stored = json.loads(path.read_text())
-            # Variations, seeds and gt_cells may grow between runs (a larger gt_cells continues the
-            # same seeded cell sequence); everything else must match the stored study.
-            growable = ("variations", "seeds", "gt_cells", "device", "top_ns", "sample_size")
-            fixed = {k: v for k, v in stored.items() if k not in growable}
-            changed = sorted(k for k, v in fixed.items() if mine.get(k) != v)
-            if changed:
-                raise UsageError(f"{self.out} holds a study with a different configuration ({', '.join(changed)} "
-                                 "differ); use another --out directory")
+            check_same_config(json.loads(path.read_text()), mine, f"the ranking study in {self.out}",
+                              may_change=MAY_CHANGE)
         path.write_text(json.dumps(mine, indent=2))
 
     # --- stages ------------------------------------------------------------------------------
@@ -293,8 +293,9 @@ class RankingStudy:
         data = self._data()
         self.log(f"supernet {variation} seed {seed}: {recipe.epochs} epochs, sampler {recipe.sampler}, ops {list(config.ops)}")
         start = time.perf_counter()
-        train_supernet(config, data, recipe, seed=seed, device=cfg.device, checkpoint=path,
-                       progress=_rich_steps(f"{variation} s{seed}") if self.progress else None)
+        with ProgressBar(f"supernet {variation} s{seed}", enabled=self.progress) as bar:
+            train_supernet(config, data, recipe, seed=seed, device=cfg.device, checkpoint=path,
+                           progress=_steps_onto(bar) if bar.enabled else None)
         self.timer.add("supernet_training", time.perf_counter() - start)
 
     def _data(self) -> Dataset:
@@ -362,22 +363,10 @@ class RankingStudy:
         }
 
 
-def _rich_steps(label: str) -> Callable[[Any], None]:
-    """A rich progress bar over supernet steps (printed to stderr)."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    state: dict[str, Any] = {}
-
+def _steps_onto(bar: ProgressBar) -> Callable[[Any], None]:
+    """A ``train_supernet`` progress callback moving ``bar`` over the supernet's steps."""
     def update(event: Any) -> None:
-        if "bar" not in state:
-            state["bar"] = Progress(transient=True, console=Console(stderr=True))
-            state["bar"].start()
-            state["task"] = state["bar"].add_task(f"supernet {label}", total=event.total_steps)
-        state["bar"].update(state["task"], completed=event.step,
-                            description=f"supernet {label} ep {event.epoch} loss {event.loss:.3f}")
-        if event.step >= event.total_steps:
-            state["bar"].stop()
+        bar.update(completed=event.step, total=event.total_steps, status=f"ep {event.epoch} loss {event.loss:.3f}")
 
     return update
 
@@ -388,182 +377,5 @@ def run_ranking_study(config: RankingStudyConfig, log: Callable[[str], None] | N
     return RankingStudy(config, log, command_line, progress).run()
 
 
-def parse_list(text: str | Sequence[str], what: str) -> tuple[str, ...]:
-    items = tuple(s.strip() for s in (text.split(",") if isinstance(text, str) else text) if s.strip())
-    if not items:
-        raise UsageError(f"{what}: expected a comma-separated list, got {text!r}")
-    return items
-
-
-# --- the report: JSON, figures, HTML -----------------------------------------------------------
-
-FIGURES = ("fig_tau_top_n", "fig_op_usage", "fig_mean_top_n", "fig_scatter")
-
-
-def write_report(report: dict[str, Any], out: Path) -> list[Path]:
-    """Write ``report.json``, the figures (PNG + SVG) and ``report.html`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=1, default=_plain, allow_nan=True))
-    import matplotlib
-
-    matplotlib.use("Agg")
-    written = [out / "report.json"]
-    for name, draw in zip(FIGURES, (_fig_tau_top_n, _fig_op_usage, _fig_mean_top_n, _fig_scatter), strict=True):
-        figure = draw(report)
-        for suffix in ("png", "svg"):
-            path = out / f"{name}.{suffix}"
-            figure.savefig(path, dpi=110, bbox_inches="tight")
-            written.append(path)
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-    (out / "report.html").write_text(render_html(report))
-    written.append(out / "report.html")
-    return written
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def _fig_tau_top_n(report: dict[str, Any]) -> Any:
-    """Figure 2 style: correlation over the top-N by ground truth, mean +- std over seeds."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
-    for axis, metric in zip(axes, ranking.METRICS, strict=True):
-        for variation, result in report["results"].items():
-            rows = result["aggregate"]["top_n"]
-            ns = [r["n"] for r in rows]
-            mean = np.array([r[metric]["mean"] for r in rows])
-            std = np.array([r[metric]["std"] for r in rows])
-            axis.errorbar(ns, mean, yerr=std, marker="o", capsize=3, label=variation)
-        axis.axhline(0.0, color="grey", lw=0.8)
-        axis.set_xscale("log")
-        axis.set_xlabel("top-N architectures (by ground truth)")
-        axis.set_title(metric)
-    axes[0].set_ylabel("correlation with ground truth")
-    axes[0].legend(fontsize=8)
-    return fig
-
-
-def _variation_panels(report: dict[str, Any]) -> tuple[Any, Any]:
-    """One figure with a panel per variation of the study (axes shaped (1, variations))."""
-    import matplotlib.pyplot as plt
-
-    count = len(report["results"])
-    return plt.subplots(1, count, figsize=(4.2 * count, 3.6), squeeze=False)
-
-
-def _label_first_panel(fig: Any, axes: Any, ylabel: str) -> Any:
-    axes[0][0].set_ylabel(ylabel)
-    axes[0][0].legend(fontsize=8)
-    return fig
-
-
-def _fig_op_usage(report: dict[str, Any]) -> Any:
-    """Figure 3 style: op counts in the top-N cells, by ground truth and by supernet accuracy."""
-    fig, axes = _variation_panels(report)
-    for axis, (variation, result) in zip(axes[0], report["results"].items(), strict=True):
-        usage = result["op_usage"]
-        row = 1 if len(usage["n"]) > 1 else 0  # the second-smallest N (10 when available)
-        n = usage["n"][row]
-        x = np.arange(len(usage["ops"]))
-        axis.bar(x - 0.2, usage["ground_truth"][row], 0.4, label="ground truth")
-        axis.bar(x + 0.2, usage["supernet_mean_over_seeds"][row], 0.4, label="supernet (mean over seeds)")
-        axis.set_xticks(x, [op.replace("nor_", "").replace("_connect", "") for op in usage["ops"]], rotation=30)
-        axis.set_title(f"{variation}: ops in top-{n}")
-    return _label_first_panel(fig, axes, "count over all edges")
-
-
-def _fig_mean_top_n(report: dict[str, Any]) -> Any:
-    """Figure 4 style: mean predicted accuracy of the top-N (by ground truth) against N; tau_a."""
-    fig, axes = _variation_panels(report)
-    for axis, (variation, result) in zip(axes[0], report["results"].items(), strict=True):
-        for entry in result["per_seed"]:
-            predicted, truth = np.array(entry["predicted"]), np.array(result["truth"])
-            ns = np.arange(1, len(truth) + 1)
-            axis.plot(ns, ranking.mean_predicted_top_n(predicted, truth, ns), label=f"seed {entry['seed']}")
-        tau = result["aggregate"]["tau_a"]
-        axis.set_title(f"{variation}: tau_a {tau['mean']:.2f} +- {tau['std']:.2f}")
-        axis.set_xlabel("N (top-N by ground truth)")
-    return _label_first_panel(fig, axes, "mean supernet accuracy of top-N (%)")
-
-
-def _fig_scatter(report: dict[str, Any]) -> Any:
-    """Supernet accuracy against ground-truth accuracy, every seed."""
-    fig, axes = _variation_panels(report)
-    for axis, (variation, result) in zip(axes[0], report["results"].items(), strict=True):
-        for entry in result["per_seed"]:
-            axis.scatter(result["truth"], entry["predicted"], s=14, label=f"seed {entry['seed']}")
-        kendall = result["aggregate"]["all"]["kendall"]
-        axis.set_title(f"{variation}: tau {kendall['mean']:.2f} +- {kendall['std']:.2f}")
-        axis.set_xlabel("stand-alone / benchmark accuracy (%)")
-    return _label_first_panel(fig, axes, "supernet accuracy (%)")
-
-
-def _fmt(stat: dict[str, float]) -> str:
-    return "n/a" if not np.isfinite(stat["mean"]) else f"{stat['mean']:+.3f} &plusmn; {stat['std']:.3f}"
-
-
-def render_html(report: dict[str, Any]) -> str:
-    """A self-contained page (figures linked as sibling PNG files) with the tables of the report."""
-    import html
-
-    cfg = report["config"]
-    gt = report["ground_truth"]
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(report['title'])}</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}code{background:#f4f4f4}</style></head><body>",
-             f"<h1>{html.escape(report['title'])}</h1>"]
-    if report.get("command_line"):
-        parts.append(f"<p>Command: <code>{html.escape(report['command_line'])}</code></p>")
-    bn = report["bn_recompute"]
-    parts.append(
-        f"<p>Data: {html.escape(str(cfg['dataset']))}, training images: {cfg['train_subset'] or 'all'}, "
-        f"validation images: {cfg['val_size']}. Macro network: N = {cfg['cells_per_stage']} cells per stage, "
-        f"C = {cfg['channels']} channels. Supernet seeds: {cfg['seeds']}. Supernet epochs: "
-        f"{cfg['supernet_recipe']['epochs']}. BatchNorm statistics for inherited-weight evaluation: "
-        + ("recomputed per sub-network on " + f"{bn['batches']} x {bn['batch_size']} training images" if bn
-           else "the supernet's training statistics (not recomputed)") + ".</p>")
-    parts.append(f"<p>Ground truth: {html.escape(gt['kind'])}, {gt['count']} cells over ops {gt['ops']}, "
-                 f"accuracy {gt['accuracy_range'][0]:.2f}..{gt['accuracy_range'][1]:.2f} %.</p>")
-    parts.append("<h2>Correlation with ground truth (mean &plusmn; std over supernet seeds)</h2><table>"
-                 "<tr><th>variation</th><th>cells</th><th>Kendall tau</th><th>Spearman</th><th>Pearson</th>"
-                 "<th>tau_a</th><th>random sample tau</th></tr>")
-    for variation, result in report["results"].items():
-        agg = result["aggregate"]
-        parts.append(f"<tr><td>{html.escape(variation)}</td><td>{agg['count']}</td>"
-                     + "".join(f"<td>{_fmt(agg['all'][m])}</td>" for m in ranking.METRICS)
-                     + f"<td>{_fmt(agg['tau_a'])}</td><td>{_fmt(agg['random_sample']['kendall'])}</td></tr>")
-    parts.append("</table><h2>Kendall tau over the top-N by ground truth</h2><table><tr><th>variation</th>")
-    all_ns = sorted({row["n"] for r in report["results"].values() for row in r["aggregate"]["top_n"]})
-    parts.append("".join(f"<th>N={n}</th>" for n in all_ns) + "</tr>")
-    for variation, result in report["results"].items():
-        by_n = {row["n"]: row["kendall"] for row in result["aggregate"]["top_n"]}
-        parts.append(f"<tr><td>{html.escape(variation)}</td>"
-                     + "".join(f"<td>{_fmt(by_n[n]) if n in by_n else ''}</td>" for n in all_ns) + "</tr>")
-    parts.append("</table><h2>Supernets</h2><table><tr><th>run</th><th>steps</th><th>train s</th>"
-                 "<th>final train loss</th><th>final train error %</th></tr>")
-    for run, info in report["supernets"].items():
-        loss = "" if info["final_train_loss"] is None else f"{info['final_train_loss']:.3f}"
-        err = "" if info["final_train_error"] is None else f"{info['final_train_error']:.1f}"
-        parts.append(f"<tr><td>{html.escape(run)}</td><td>{info['steps']}</td><td>{info['train_seconds']}</td>"
-                     f"<td>{loss}</td><td>{err}</td></tr>")
-    parts.append("</table>")
-    captions = {"fig_tau_top_n": "Figure 2 style: correlation over the top-N architectures.",
-                "fig_op_usage": "Figure 3 style: op usage in the top-N cells.",
-                "fig_mean_top_n": "Figure 4 style: mean supernet accuracy of the top-N against N (tau_a).",
-                "fig_scatter": "Supernet accuracy against ground truth."}
-    for name in FIGURES:
-        parts.append(f"<h3>{captions[name]}</h3><img src='{name}.png' style='max-width:100%'>")
-    parts.append(f"<p>Full numbers: <a href='report.json'>report.json</a>. Generated {report['created_at']}.</p>"
-                 "</body></html>")
-    return "\n".join(parts)
-
-
-__all__ = ["VARIATIONS", "RankingStudy", "RankingStudyConfig", "parse_variation",
-           "render_html", "run_ranking_study", "write_report"]
+__all__ = ["MAY_CHANGE", "VARIATIONS", "RankingStudy", "RankingStudyConfig", "parse_variation",
+           "run_ranking_study"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -148,12 +149,15 @@ def pareto_figure(
     return figure
 
 
-def save_figure(figure: Figure, out_dir: Path, stem: str) -> dict[str, Path]:
-    """Write ``stem.png`` and ``stem.svg`` under ``out_dir``; return both paths."""
+def save_figure(figure: Figure, out_dir: Path, stem: str, **savefig_options: Any) -> dict[str, Path]:
+    """Write ``stem.png`` and ``stem.svg`` under ``out_dir``; return both paths.
+
+    ``savefig_options`` (e.g. ``dpi``, ``bbox_inches``) go to ``Figure.savefig`` for both files.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {fmt: out_dir / f"{stem}.{fmt}" for fmt in ("png", "svg")}
     for fmt, path in paths.items():
-        figure.savefig(path, format=fmt)
+        figure.savefig(path, format=fmt, **savefig_options)
     return paths
 
 

@@ -2,6 +2,9 @@
 
 The HTML embeds every figure as a base64 PNG, so the single file can be mailed or opened offline;
 summary.json holds every number the page shows (and the full curves behind the figures).
+
+``html_page``, ``html_table`` and ``escape`` are the page and table builders every archspace
+report uses (the design-space report here, the ranking study's in ``archspace.report.ranking``).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import base64
 import html
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,18 +72,33 @@ def write_content(content: ReportContent, out_dir: Path) -> ReportPaths:
     return ReportPaths(html_path, summary_path, figure_paths)
 
 
+def html_page(title: str, body: Iterable[str]) -> str:
+    """A complete page: the shared style, ``title`` as heading, then the ``body`` HTML fragments."""
+    head = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>", f"<h1>{escape(title)}</h1>"]
+    return "\n".join([*head, *body, "</body></html>"])
+
+
+def html_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A table with one header row; header and cells are HTML fragments (``escape`` plain text)."""
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table>{head}{body}</table>"
+
+
+def escape(value: Any) -> str:
+    """``str(value)`` with HTML special characters escaped."""
+    return html.escape(str(value))
+
+
 def render_html(content: ReportContent, figure_paths: dict[str, dict[str, Path]]) -> str:
     """The report page with every figure embedded as a data URI."""
     summary = content.summary
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_e(summary['title'])}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{_e(summary['title'])}</h1>",
-        f"<p>{summary['models']} models in {len(summary['groups'])} population(s): {_e(', '.join(summary['groups']))}.</p>",
+        f"<p>{summary['models']} models in {len(summary['groups'])} population(s): {escape(', '.join(summary['groups']))}.</p>",
     ]
     if summary.get("notes"):
-        parts.append('<div class="notes">' + "".join(f"<div><b>{_e(k)}</b>: {_e(v)}</div>" for k, v in summary["notes"].items()) + "</div>")
+        parts.append('<div class="notes">' + "".join(f"<div><b>{escape(k)}</b>: {escape(v)}</div>" for k, v in summary["notes"].items()) + "</div>")
     parts += ["<h2>Design-space summary</h2>", _summary_table(content.tables["design_space_summary"])]
     parts += ["<h2>Error distributions</h2>", _figure_html("edf", content, figure_paths)]
     if "normalized_edf" in content.figures:
@@ -93,26 +112,21 @@ def render_html(content: ReportContent, figure_paths: dict[str, dict[str, Path]]
         parts += ["<h2>Per-block width profiles</h2>"] + [_figure_html(n, content, figure_paths) for n in widths]
     parts += ["<h2>Random-search efficiency</h2>", _figure_html("random_search", content, figure_paths)]
     for cost, front in summary["pareto"].items():
-        parts += [f"<h2>Pareto front: error vs {_e(cost)}</h2>", _figure_html(f"pareto_{cost}", content, figure_paths)]
+        parts += [f"<h2>Pareto front: error vs {escape(cost)}</h2>", _figure_html(f"pareto_{cost}", content, figure_paths)]
         parts += [f"<h3>Models on the front ({len(front)})</h3>", _frame_table(pd.DataFrame(front))]
-        parts += [f"<h3>Compare at equal {_e(cost)}</h3>", _frame_table(content.tables[f"equal_cost_{cost}"])]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        parts += [f"<h3>Compare at equal {escape(cost)}</h3>", _frame_table(content.tables[f"equal_cost_{cost}"])]
+    return html_page(summary["title"], parts)
 
 
 # --- HTML pieces -----------------------------------------------------------------------------
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value))
 
 
 def _figure_html(name: str, content: ReportContent, figure_paths: dict[str, dict[str, Path]]) -> str:
     png = figure_paths[name]["png"].read_bytes()
     caption = content.figures[name][1]
     data = base64.b64encode(png).decode("ascii")
-    return (f'<figure id="fig-{_e(name)}"><img alt="{_e(caption)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{_e(caption)}</figcaption></figure>")
+    return (f'<figure id="fig-{escape(name)}"><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
 def _summary_table(frame: pd.DataFrame) -> str:
@@ -124,28 +138,24 @@ def _summary_table(frame: pd.DataFrame) -> str:
 
 def _matrix_table(matrix: dict[str, dict[str, float]]) -> str:
     names = list(matrix)
-    head = "<tr><th></th>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>"
-    rows = "".join("<tr><td>" + _e(a) + "</td>" + "".join(f"<td>{matrix[a][b]:.3f}</td>" for b in names) + "</tr>" for a in names)
-    return f"<table>{head}{rows}</table>"
+    return html_table(["", *map(escape, names)],
+                      ([escape(a), *(f"{matrix[a][b]:.3f}" for b in names)] for a in names))
 
 
 def _bootstrap_table(bootstrap: dict[str, dict[str, dict[str, float]]]) -> str:
     names = list(dict.fromkeys(n for per_group in bootstrap.values() for n in per_group))
-    head = "<tr><th>statistic</th>" + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>"
-    rows = []
-    for statistic, per_group in bootstrap.items():
-        cells = []
-        for name in names:
-            best = per_group.get(name)
-            cells.append("<td>-</td>" if best is None else f"<td>{best['median']:.3g} [{best['low']:.3g}, {best['high']:.3g}]</td>")
-        rows.append(f"<tr><td>{_e(statistic)}</td>{''.join(cells)}</tr>")
-    return f"<table>{head}{''.join(rows)}</table><p>median [95% interval] of the best value.</p>"
+    rows = [[escape(statistic), *(_best_cell(per_group.get(name)) for name in names)]
+            for statistic, per_group in bootstrap.items()]
+    return html_table(["statistic", *map(escape, names)], rows) + "<p>median [95% interval] of the best value.</p>"
+
+
+def _best_cell(best: dict[str, float] | None) -> str:
+    return "-" if best is None else f"{best['median']:.3g} [{best['low']:.3g}, {best['high']:.3g}]"
 
 
 def _frame_table(frame: pd.DataFrame) -> str:
-    head = "<tr>" + "".join(f"<th>{_e(c)}</th>" for c in frame.columns) + "</tr>"
-    rows = "".join("<tr>" + "".join(f"<td>{_e(_cell(v))}</td>" for v in row) + "</tr>" for row in frame.itertuples(index=False))
-    return f"<table>{head}{rows}</table>"
+    return html_table([escape(c) for c in frame.columns],
+                      ([escape(_cell(v)) for v in row] for row in frame.itertuples(index=False)))
 
 
 def _cell(value: Any) -> str:

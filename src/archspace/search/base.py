@@ -9,8 +9,11 @@ A Study rebuilds a strategy after a restart by replaying its stored ask/tell eve
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any, ClassVar
 
 from archspace.arch import ArchSpec
+from archspace.configs import init_config
+from archspace.errors import UsageError
 from archspace.evaluation import Result
 
 
@@ -19,9 +22,30 @@ class SearchExhausted(Exception):
 
 
 class Strategy(ABC):
-    """Base class for ask/tell search strategies."""
+    """Base class for ask/tell search strategies.
+
+    ``needs``: the optional space capabilities the strategy calls (``mutate``, ``neighbors``,
+    ``encode``); ``require(space)`` refuses a space that lacks one, at construction time.
+    ``config()``: the constructor arguments (besides space and seed) read back from attributes of
+    the same names, so a study stores all of them.
+    """
 
     name: str = ""
+    needs: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def require(cls, space: Any, needs: tuple[str, ...] | None = None) -> None:
+        """UsageError naming the first capability of ``needs`` (default ``cls.needs``) ``space`` lacks."""
+        have = getattr(space, "capabilities", frozenset())
+        for capability in cls.needs if needs is None else needs:
+            if capability not in have:
+                label = cls.name or cls.__name__
+                raise UsageError(f"search algorithm {label!r} needs a space with {capability}; space "
+                                 f"{getattr(space, 'name', space)!r} has {sorted(have) or 'no optional capabilities'}")
+
+    def config(self) -> dict[str, Any]:
+        """JSON-ready constructor arguments (besides space and seed), stored by a Study."""
+        return {"name": self.name, **init_config(self, exclude=("space", "seed"))}
 
     @abstractmethod
     def ask(self) -> ArchSpec:

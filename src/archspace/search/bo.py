@@ -20,6 +20,7 @@ from archspace.search.acquisition import OPTIMIZERS, maximize_acquisition
 from archspace.search.base import SearchExhausted, Strategy
 from archspace.search.gp import EncodingGP, expected_improvement
 from archspace.search.history import History
+from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space, as_generator
 
 
@@ -44,6 +45,7 @@ class SurrogateSearch(Strategy):
             raise UsageError(f"n_candidates must be >= 1, got {n_candidates}")
         if optimizer not in OPTIMIZERS:
             raise UsageError(f"unknown acquisition optimizer {optimizer!r}; choose from {OPTIMIZERS}")
+        self.require(space, (*self.needs, *(("mutate",) if optimizer != "random" else ())))
         self.space = space
         self.rng = as_generator(seed)
         self.n_init = n_init
@@ -70,11 +72,6 @@ class SurrogateSearch(Strategy):
     def tell(self, arch: ArchSpec, result: Result) -> None:
         self._proposed.add(arch)
         self.history.add(arch, result)
-
-    def config(self) -> dict:
-        """Constructor arguments (besides space and seed), stored by a Study."""
-        return {"name": self.name, "n_init": self.n_init, "batch_size": self.batch_size,
-                "n_candidates": self.n_candidates, "optimizer": self.optimizer}
 
     def recommend(self) -> ArchSpec | None:
         """The best architecture told so far."""
@@ -111,6 +108,7 @@ class SurrogateSearch(Strategy):
         raise SearchExhausted(f"no unseen architecture in {self.max_draws} draws")
 
 
+@STRATEGIES.register("bo", description="Bayesian optimization, GP + EI on the one-hot encoding", model_based=True)
 class BayesianOptimization(SurrogateSearch):
     """GP (RBF kernel on ``space.encode``, marginal-likelihood hyperparameters) + EI.
 
@@ -119,6 +117,7 @@ class BayesianOptimization(SurrogateSearch):
     """
 
     name = "bo"
+    needs = ("encode",)
 
     def __init__(
         self,
@@ -134,9 +133,6 @@ class BayesianOptimization(SurrogateSearch):
         self._codes: dict[ArchSpec, np.ndarray] = {}
         self._kernel = None
         self._fits = 0
-
-    def config(self) -> dict:
-        return {**super().config(), "refit_every": self.refit_every}
 
     def encode(self, archs: Sequence[ArchSpec]) -> np.ndarray:
         """Stacked encodings, cached per architecture."""

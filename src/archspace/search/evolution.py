@@ -16,9 +16,11 @@ from archspace.errors import UsageError
 from archspace.evaluation import Result
 from archspace.search.base import Strategy
 from archspace.search.history import History
+from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space, as_generator
 
 
+@STRATEGIES.register("re", description="regularized evolution")
 class RegularizedEvolution(Strategy):
     """Aging evolution with tournament selection and ``space.mutate`` as the only operator.
 
@@ -27,6 +29,7 @@ class RegularizedEvolution(Strategy):
     """
 
     name = "re"
+    needs = ("mutate",)
 
     def __init__(
         self,
@@ -43,6 +46,7 @@ class RegularizedEvolution(Strategy):
             raise UsageError(
                 f"sample_size must be in 1..population_size ({population_size}), got {sample_size}"
             )
+        self.require(space)
         self.space = space
         self.rng = as_generator(seed)
         self.population_size = population_size
@@ -79,11 +83,6 @@ class RegularizedEvolution(Strategy):
         value = self.history.add(arch, result)
         self._proposed.add(arch)
         self.population.append((arch, value))
-
-    def config(self) -> dict:
-        """Constructor arguments (besides space and seed), stored by a Study."""
-        return {"name": self.name, "population_size": self.population_size,
-                "sample_size": self.sample_size, "distinct": self.distinct}
 
     def recommend(self) -> ArchSpec | None:
         """The best architecture told so far (not only the living population)."""

@@ -41,9 +41,6 @@ class FixedList(Strategy):
     def tell(self, arch: ArchSpec, result: Result) -> None:
         """Nothing to learn: the list is fixed."""
 
-    def config(self) -> dict[str, Any]:
-        return {"archs": [a.to_dict() for a in self.archs], "repeats": self.repeats}
-
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> FixedList:
         return cls([arch_from_dict(a) for a in config["archs"]], config.get("repeats", 1))

@@ -1,7 +1,7 @@
 """Per-layer configuration vectors: the input of the learned architecture kernel.
 
 A network is the sequence of its layers in forward order, as its family describes it
-(``Space.layer_sequence`` -> ``Family.feature_sequence``, from the family's table); each
+(``Space.feature_sequence`` -> ``Family.feature_sequence``, from the family's table); each
 ``LayerConfig`` becomes a row
 
     [type one-hot | kernel, stride, padding, log2 groups, log2 c_in, log2 c_out (scaled) |
@@ -39,7 +39,7 @@ def _log2_scaled(value: int, scale: float) -> float:
 def layer_features(arch: ArchSpec, window: int = DEFAULT_WINDOW, space: Any = None, **options: Any) -> np.ndarray:
     """Matrix (n_layers, ``feature_dim(window)``) of ``arch``'s layers.
 
-    The layers come from ``space.layer_sequence`` (its family with its options), or from the
+    The layers come from ``space.feature_sequence`` (its family with its options), or from the
     default family of the spec's kind when no space is given.
     """
     if space is None:
@@ -47,7 +47,7 @@ def layer_features(arch: ArchSpec, window: int = DEFAULT_WINDOW, space: Any = No
 
         layers = family_for(arch).feature_sequence(arch, **options)
     else:
-        layers = space.layer_sequence(arch, **options)
+        layers = space.feature_sequence(arch, **options)
     return sequence_features(layers, window)
 
 

@@ -15,13 +15,16 @@ from archspace.errors import UsageError
 from archspace.evaluation import Result
 from archspace.search.base import SearchExhausted, Strategy
 from archspace.search.history import History
+from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space, as_generator
 
 
+@STRATEGIES.register("ls", description="local search")
 class LocalSearch(Strategy):
     """Hill climbing over ``space.neighbors(arch, 1)`` with random restarts."""
 
     name = "ls"
+    needs = ("neighbors",)
 
     def __init__(
         self,
@@ -32,6 +35,7 @@ class LocalSearch(Strategy):
     ) -> None:
         if n_init < 1:
             raise UsageError(f"n_init must be >= 1, got {n_init}")
+        self.require(space)
         self.space = space
         self.rng = as_generator(seed)
         self.n_init = n_init
@@ -66,10 +70,6 @@ class LocalSearch(Strategy):
     def tell(self, arch: ArchSpec, result: Result) -> None:
         self._proposed.add(arch)
         self.history.add(arch, result)
-
-    def config(self) -> dict:
-        """Constructor arguments (besides space and seed), stored by a Study."""
-        return {"name": self.name, "n_init": self.n_init}
 
     def recommend(self) -> ArchSpec | None:
         """The best architecture told so far."""

@@ -19,9 +19,12 @@ from archspace.search.bo import SurrogateSearch
 from archspace.search.gp import expected_improvement
 from archspace.search.layer_features import DEFAULT_WINDOW, layer_features
 from archspace.search.learned_kernel import LearnedKernelConfig, LearnedKernelGP
+from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space
 
 
+@STRATEGIES.register("bo-learned", description="BO with learned Bi-LSTM architecture kernels (K = 8)",
+                     model_based=True, uses_torch=True)
 class MultiKernelBO(SurrogateSearch):
     """Batched BO: ``n_kernels`` Bi-LSTM kernels per step, one proposal each."""
 
@@ -55,18 +58,13 @@ class MultiKernelBO(SurrogateSearch):
         self.feature_options = dict(feature_options or {})
         self._features: dict[ArchSpec, np.ndarray] = {}
 
-    def config(self) -> dict:
-        """Constructor arguments (besides space and seed), stored by a Study."""
-        return {**super().config(), "n_kernels": self.n_kernels, "subset_fraction": self.subset_fraction,
-                "kernel": vars(self.kernel), "window": self.window, "feature_options": self.feature_options}
-
     def features(self, archs: Sequence[ArchSpec]) -> np.ndarray:
         """(n, n_layers, n_features) layer-configuration tensors, cached per architecture."""
         rows = []
         for arch in archs:
             feats = self._features.get(arch)
             if feats is None:
-                feats = self._features[arch] = layer_features(arch, self.window, **self.feature_options)
+                feats = self._features[arch] = layer_features(arch, self.window, self.space, **self.feature_options)
             rows.append(feats)
         if len({r.shape for r in rows}) > 1:
             raise UsageError(

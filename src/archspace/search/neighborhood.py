@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from archspace.arch import ArchSpec
+from archspace.configs import init_config
 from archspace.errors import UsageError
 from archspace.evaluation import Result
 from archspace.search.base import SearchExhausted, Strategy
@@ -69,6 +70,8 @@ class _Group:
 class NeighborhoodAware(Strategy):
     """Wrap ``inner`` so that it optimizes ``g(f(N(a)))``; recommends the best center by g."""
 
+    needs = ("neighbors",)
+
     def __init__(
         self,
         inner: Strategy,
@@ -84,6 +87,7 @@ class NeighborhoodAware(Strategy):
             raise UsageError(f"n_nbr must be >= 0, got {n_nbr}")
         if distance < 1:
             raise UsageError(f"distance must be >= 1, got {distance}")
+        self.require(space)
         self.inner = inner
         self.space = space
         self.rng = as_generator(seed)
@@ -116,9 +120,8 @@ class NeighborhoodAware(Strategy):
 
     def config(self) -> dict:
         """Wrapper arguments and the inner strategy's config, stored by a Study."""
-        inner = self.inner.config() if callable(getattr(self.inner, "config", None)) else {}
-        return {"name": self.name, "n_nbr": self.n_nbr, "distance": self.distance,
-                "criterion": self.criterion, "lam": self.lam, "inner": inner}
+        return {"name": self.name, **init_config(self, exclude=("inner", "space", "seed")),
+                "inner": self.inner.config()}
 
     def recommend(self) -> ArchSpec | None:
         """The center with the best criterion so far (None before any neighborhood completes)."""

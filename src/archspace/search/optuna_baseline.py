@@ -16,6 +16,7 @@ from archspace.errors import UsageError
 from archspace.evaluation import Result
 from archspace.search.base import Strategy
 from archspace.search.history import History
+from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space
 
 
@@ -27,6 +28,7 @@ def _require_optuna():  # noqa: ANN202
     return optuna
 
 
+@STRATEGIES.register("tpe", description="Optuna TPE (external baseline)", requires=("optuna",))
 class OptunaTPE(Strategy):
     """TPE over the per-edge op choices of a cell space (needs ``space.ops`` and 6-edge cells)."""
 
@@ -45,8 +47,9 @@ class OptunaTPE(Strategy):
             raise UsageError(f"the 'tpe' baseline needs a cell space with per-edge ops, got {space.name!r}")
         if isinstance(seed, np.random.Generator):
             seed = int(seed.integers(2**31))
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.space = space
+        self.n_startup_trials = n_startup_trials
+        self.multivariate = multivariate
         self.choices = tuple(space.ops)  # type: ignore[attr-defined]
         self.n_edges = n_edges
         sampler = optuna.samplers.TPESampler(
@@ -82,10 +85,6 @@ class OptunaTPE(Strategy):
                 value=value if np.isfinite(value) else None,
             )
         )
-
-    def config(self) -> dict:
-        """Sampler settings, stored by a Study."""
-        return {"name": self.name, "choices": list(self.choices), "n_edges": self.n_edges}
 
     def recommend(self) -> ArchSpec | None:
         """The best architecture told so far."""

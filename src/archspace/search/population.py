@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from archspace.arch import ArchSpec
+from archspace.configs import init_config
 from archspace.errors import UsageError
 from archspace.evaluation import Result
 from archspace.search.base import SearchExhausted, Strategy
@@ -40,6 +41,7 @@ class PopulationStrategy(Strategy):
         self.regime = regime
         self.seed = seed
         self.complexity_kwargs = dict(complexity_kwargs or {})
+        self.max_draws = max_draws
         self.population: list[ArchSpec] = space.sample_distinct(
             n, seed, regime, max_draws=max_draws, complexity_kwargs=self.complexity_kwargs)
         self._next = 0
@@ -57,8 +59,4 @@ class PopulationStrategy(Strategy):
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments as JSON-ready data (stored with a study)."""
-        regime = None
-        if self.regime is not None:
-            regime = {k: getattr(self.regime, k) for k in ("flops", "params", "acts")}
-        return {"space": self.space.name, "n": self.n, "regime": regime, "seed": self.seed,
-                "complexity_kwargs": self.complexity_kwargs}
+        return {"space": self.space.name, **init_config(self, exclude=("space",))}

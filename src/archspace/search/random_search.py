@@ -12,9 +12,11 @@ from archspace.arch import ArchSpec
 from archspace.evaluation import Result
 from archspace.search.base import SearchExhausted, Strategy
 from archspace.search.history import History
+from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space, as_generator
 
 
+@STRATEGIES.register("rs", description="random search")
 class RandomSearch(Strategy):
     """Propose uniform samples from ``space``; recommend the best one told."""
 
@@ -45,10 +47,6 @@ class RandomSearch(Strategy):
     def tell(self, arch: ArchSpec, result: Result) -> None:
         self._proposed.add(arch)
         self.history.add(arch, result)
-
-    def config(self) -> dict:
-        """Constructor arguments (besides space and seed), stored by a Study."""
-        return {"name": self.name, "distinct": self.distinct}
 
     def recommend(self) -> ArchSpec | None:
         """The best architecture told so far."""

@@ -20,7 +20,6 @@ from archspace.families.anynet.spec import (
     AnyNetArch,
     StageSpec,
     adjust_compatibility,
-    validate_anynet,
 )
 from archspace.spaces.base import Constraint, Space, as_generator, first_violation
 from archspace.spaces.registry import SPACES
@@ -151,9 +150,7 @@ class AnyNetSpace(AnyNetSpaceBase):
 
     # --- contract ---------------------------------------------------------------------------------
     def validate(self, arch: AnyNetArch) -> AnyNetArch:
-        if not isinstance(arch, AnyNetArch):
-            raise InvalidArchitecture("kind", f"{self.name} takes anynet specs, got {type(arch).__name__}")
-        validate_anynet(arch)
+        self.family.validate(arch)
         broken = first_violation(self.constraints, arch)
         if broken is not None:
             raise InvalidArchitecture("stages", f"{self.name} requires {broken.description} ({broken.name})")

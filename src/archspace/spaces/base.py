@@ -17,6 +17,7 @@ import numpy as np
 from archspace.arch import ArchSpec
 from archspace.complexity.counts import Complexity
 from archspace.errors import UsageError
+from archspace.families.base import Family
 
 A = TypeVar("A", bound=ArchSpec)
 
@@ -96,7 +97,7 @@ class Space(ABC, Generic[A]):
 
     name: str = ""
     arch_class: type[ArchSpec]
-    family: Any
+    family: Family
     capabilities: frozenset[str] = frozenset()
 
     def __init__(self, constraints: Sequence[Constraint] = ()) -> None:
@@ -124,7 +125,7 @@ class Space(ABC, Generic[A]):
         """A ``torch.nn.Module`` for ``arch`` (validated first)."""
         return self.family.build(self.validate(arch), num_classes=num_classes, in_channels=in_channels)
 
-    def layer_sequence(self, arch: A, **options: Any) -> list:
+    def feature_sequence(self, arch: A, **options: Any) -> list:
         """The layers the learned kernel reads (``Family.feature_sequence`` of this space's family)."""
         return self.family.feature_sequence(self.validate(arch), **options)
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from archspace.complexity.counts import Complexity
 from archspace.errors import InvalidArchitecture, UsageError
 from archspace.families.nb201.family import NB201Family
 from archspace.families.nb201.index import (
@@ -231,23 +230,12 @@ class NB201Space(Space[NB201Cell]):
     def num_isomorphism_classes(self) -> int:
         return int((self._class_representative < NUM_CELLS).sum())
 
-    # --- cost and model (the family's) ---------------------------------------------------------
-    def complexity(self, arch: NB201Cell, resolution: int | None = None, num_classes: int | None = None,
-                   in_channels: int | None = None) -> Complexity:
-        """Analytic flops/params/acts of ``build(arch)`` (see ``archspace.families.nb201.cost``)."""
-        self.validate(arch)
-        return self.family.complexity(arch, resolution, num_classes, in_channels)
-
+    # --- cost of every cell at once (cost and modules of one cell: the family's, via Space) ---------
     def complexity_all(self, resolution: int = 32, num_classes: int = 10, in_channels: int = 3) -> dict[str, np.ndarray]:
         """``complexity`` of all 15,625 cells at once (int64 arrays in benchmark index order)."""
         flops, params, acts = self.family.complexity_of_ops(benchmark_ops_matrix(), resolution, num_classes,
                                                             in_channels)
         return {"flops": flops, "params": params, "acts": acts}
-
-    def build(self, arch: NB201Cell, num_classes: int | None = None, in_channels: int | None = None) -> Any:
-        """The benchmark's macro network for ``arch`` as a ``torch.nn.Module``."""
-        self.validate(arch)
-        return self.family.build(arch, num_classes=num_classes, in_channels=in_channels)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,8 @@
 """Design spaces by name: ``SPACES`` (a registry filled by ``@SPACES.register``) and ``get_space``.
 
-Each registered entry is a space class or factory with metadata ``capabilities`` (the optional
-methods it defines) and a description. ``get_space(name, **options)`` builds one;
+Each registered entry is a space class or factory with a description and its ``family`` (the spec
+kind); a space declares its optional methods in ``Space.capabilities``. ``get_space(name,
+**options)`` builds one;
 ``space.options()`` gives back the options, so ``get_space(space.name, **space.options())``
 rebuilds a space that builds every spec into exactly the same network.
 """

@@ -7,6 +7,7 @@ of 8; stages are runs of equal width. ``fit_regnet`` does the inverse for any An
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,6 @@ from archspace.families.anynet.spec import (
     AnyNetArch,
     StageSpec,
     adjust_compatibility,
-    validate_anynet,
 )
 from archspace.spaces.anynet import AnyNetSpaceBase
 from archspace.spaces.base import SAMPLE_CHUNK, Regime, as_generator
@@ -43,10 +43,10 @@ class RegNetParams:
             raise InvalidArchitecture("depth", f"must be a positive integer, got {self.depth!r}")
         if not isinstance(self.w0, int) or self.w0 <= 0 or self.w0 % WIDTH_QUANTUM:
             raise InvalidArchitecture("w0", f"must be a positive multiple of {WIDTH_QUANTUM}, got {self.w0!r}")
-        if not self.wa >= 0:
-            raise InvalidArchitecture("wa", f"must be >= 0, got {self.wa!r}")
-        if not self.wm > 1:
-            raise InvalidArchitecture("wm", f"must be > 1, got {self.wm!r}")
+        if not (self.wa >= 0 and math.isfinite(self.wa)):
+            raise InvalidArchitecture("wa", f"must be a finite number >= 0, got {self.wa!r}")
+        if not (self.wm > 1 and math.isfinite(self.wm)):
+            raise InvalidArchitecture("wm", f"must be a finite number > 1, got {self.wm!r}")
         if not isinstance(self.group_width, int) or self.group_width < 1:
             raise InvalidArchitecture("group_width", f"must be a positive integer, got {self.group_width!r}")
         if not self.bottleneck_ratio > 0:
@@ -330,7 +330,7 @@ class RegNetSpace(AnyNetSpaceBase):
         return list(chosen)
 
     def validate(self, arch: AnyNetArch) -> AnyNetArch:
-        validate_anynet(arch)
+        self.family.validate(arch)
         if arch.block != self.block:
             raise InvalidArchitecture("block", f"{self.name} models use {self.block} blocks, got {arch.block!r}")
         return arch

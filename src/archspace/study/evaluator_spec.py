@@ -1,8 +1,9 @@
 """Store an evaluator's configuration with a study, and rebuild the evaluator from it.
 
 An evaluator is described by its class (``module:QualName``) plus, in order of preference:
-``to_config()`` / ``from_config(config)`` if the class defines them; its dataclass fields when they
-are all plain JSON values; or its pickle (base64) when that is small. ``Study.evaluator()`` rebuilds
+``to_config()`` / ``from_config(config)`` if the class defines them; its constructor arguments
+read back from attributes of the same names (``archspace.configs.init_parameters``) when they are
+all plain JSON values; or its pickle (base64) when that is small. ``Study.evaluator()`` rebuilds
 it so that a study can be resumed without repeating the evaluator's arguments, and worker processes
 get their own copy the same way they get tasks: by pickling.
 """
@@ -10,12 +11,12 @@ get their own copy the same way they get tasks: by pickling.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import importlib
 import json
 import pickle
 from typing import Any
 
+from archspace.configs import init_parameters
 from archspace.errors import StorageError
 from archspace.evaluation import Evaluator
 
@@ -29,14 +30,13 @@ def describe_evaluator(evaluator: Evaluator) -> dict[str, Any]:
     if callable(getattr(evaluator, "to_config", None)) and hasattr(cls, "from_config"):
         spec["config"] = evaluator.to_config()  # type: ignore[attr-defined]
         return spec
-    if dataclasses.is_dataclass(evaluator):
-        fields = {f.name: getattr(evaluator, f.name) for f in dataclasses.fields(evaluator) if f.init}
-        try:
-            json.dumps(fields, allow_nan=False)
-            spec["fields"] = fields
-            return spec
-        except (TypeError, ValueError):
-            pass
+    try:  # the constructor arguments, read back from attributes (plain JSON values only)
+        fields = {name: getattr(evaluator, name) for name in init_parameters(cls)}
+        json.dumps(fields, allow_nan=False)
+        spec["fields"] = fields
+        return spec
+    except (AttributeError, TypeError, ValueError):
+        pass
     try:
         blob = pickle.dumps(evaluator)
     except Exception:  # noqa: BLE001 - unpicklable: the description stays class-only

@@ -1,9 +1,11 @@
-"""A live rich progress bar for a running study: done/total, failures, ETA, best so far."""
+"""A live progress bar for a running study: done/total, failures, ETA, best so far."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
+
+from archspace.progress import ProgressBar
 
 
 @dataclass
@@ -25,40 +27,26 @@ class ProgressReporter(Protocol):
 
 
 class RichProgress:
-    """``rich.progress`` bar; the ETA comes from the speed of trials finished in this run
-    (trials finished before a resume count as done but not towards the speed)."""
+    """The shared progress bar (``archspace.progress``, on stderr) fed by the driver; the ETA comes
+    from the speed of trials finished in this run (trials finished before a resume count as done
+    but not towards the speed). The bar stays on screen when the study stops."""
 
     def __init__(self, description: str = "study") -> None:
         self.description = description
-        self._progress: Any = None
-        self._task: Any = None
+        self._bar: ProgressBar | None = None
 
     def start(self, state: StudyProgress) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"),
-            TimeRemainingColumn(), transient=False)
-        self._progress.start()
-        self._task = self._progress.add_task(self.description, total=state.total,
-                                             completed=state.done, status=_status(state))
+        self._bar = ProgressBar(self.description, state.total, completed=state.done,
+                                status=_status(state), transient=False).start()
 
     def update(self, state: StudyProgress) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, completed=state.done, status=_status(state))
+        if self._bar is not None:
+            self._bar.update(completed=state.done, status=_status(state))
 
     def stop(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def _status(state: StudyProgress) -> str:

@@ -26,19 +26,23 @@ Python API (what other areas call)::
   compressed in ``<db file name>.predictions/study_<id>/trial_<number>.npz`` beside the database.
 - ``study.retry_failed()``: failed trials back to ``waiting`` (the next optimize evaluates them).
 - ``study.evaluator()``: the evaluator stored by the last optimize, rebuilt.
+- ``study.update_config(config)``: replace the free JSON config.
+
+A resumed ``optimize`` is refused before anything runs when its strategy is of another class or
+was built with other arguments (its ``config()``; see ``check_same_strategy``). The SQL behind
+all of this lives in the storage layer (``study_store``, ``trial_store``, ``storage``).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from archspace.configs import check_same_config, to_plain
 from archspace.errors import StorageError, UsageError
 from archspace.evaluation import Evaluator
 from archspace.search.base import Strategy
@@ -47,13 +51,17 @@ from archspace.study.driver import Driver
 from archspace.study.evaluator_spec import describe_evaluator, rebuild_evaluator
 from archspace.study.executors import Executor, InlineExecutor
 from archspace.study.progress import ProgressReporter, RichProgress
-from archspace.study.records import TrialRecord, dumps, loads
+from archspace.study.records import TrialRecord
 from archspace.study.storage import Storage, open_storage
+from archspace.study.study_store import StudyStore
 from archspace.study.trial_store import TrialStore
 
 FIXED_COLUMNS = ("number", "state", "arch_json", "arch_hash", "objective")
 TAIL_COLUMNS = ("seed", "worker", "attempts", "error", "predictions_path", "created_at",
                 "started_at", "finished_at", "duration_s")
+# Strategy settings a resume may change: a population's size follows the study's trial target,
+# which may grow (``n_trials`` is the study's total).
+STRATEGY_MAY_GROW: tuple[str, ...] = ("n",)
 
 
 @dataclass
@@ -88,6 +96,7 @@ class Study:
         self.seed = seed
         self.config = config
         self._store = TrialStore(storage, study_id)
+        self._studies = StudyStore(storage)
 
     # --- creating and finding studies ------------------------------------------------------------
     @classmethod
@@ -98,30 +107,24 @@ class Study:
         if not isinstance(seed, (int, np.integer)) or seed < 0:
             raise UsageError(f"study seed must be an integer >= 0, got {seed!r}")
         store = open_storage(storage)
-        with store.transaction() as db:
-            row = db.execute("SELECT study_id FROM studies WHERE name = ?", (name,)).fetchone()
-            if row is None:
-                db.execute("INSERT INTO studies (name, seed, config_json, created_at) VALUES (?, ?, ?, ?)",
-                           (name, int(seed), dumps(config or {}), time.time()))
-            elif not load_if_exists:
-                raise UsageError(f"a study named {name!r} already exists in {store.path}")
+        if not StudyStore(store).create(name, int(seed), config or {}) and not load_if_exists:
+            raise UsageError(f"a study named {name!r} already exists in {store.path}")
         return cls.load(name, store)
 
     @classmethod
     def load(cls, name: str, storage: Storage | str | os.PathLike[str]) -> Study:
         store = open_storage(storage, create=False)
-        rows = store.query("SELECT study_id, seed, config_json FROM studies WHERE name = ?", (name,))
-        if not rows:
-            known = [r[0] for r in store.query("SELECT name FROM studies ORDER BY name")]
+        row = StudyStore(store).find(name)
+        if row is None:
+            known = StudyStore(store).names()
             raise UsageError(f"no study named {name!r} in {store.path}; studies there: {known or 'none'}")
-        return cls(store, rows[0]["study_id"], name, rows[0]["seed"], loads(rows[0]["config_json"]))
+        return cls(store, row.study_id, name, row.seed, row.config)
 
     @staticmethod
     def list(storage: Storage | str | os.PathLike[str]) -> list[StudySummary]:
         """A summary of every study in the file, by name."""
         store = open_storage(storage, create=False)
-        names = [r[0] for r in store.query("SELECT name FROM studies ORDER BY name")]
-        return [Study.load(name, store).summary() for name in names]
+        return [Study.load(name, store).summary() for name in StudyStore(store).names()]
 
     # --- running ---------------------------------------------------------------------------------
     def optimize(self, strategy: Strategy, evaluator: Evaluator, n_trials: int,
@@ -144,21 +147,20 @@ class Study:
         return self.summary()
 
     def _remember(self, strategy: Strategy, evaluator: Evaluator, n_trials: int) -> None:
-        """Store the strategy identity, evaluator spec and target; refuse a different strategy."""
-        strategy_spec: dict[str, Any] = {"class": f"{type(strategy).__module__}:{type(strategy).__qualname__}"}
-        if callable(getattr(strategy, "config", None)):
-            strategy_spec["config"] = strategy.config()  # type: ignore[attr-defined]
-        with self.storage.transaction() as db:
-            row = db.execute("SELECT strategy_json FROM studies WHERE study_id = ?",
-                             (self.study_id,)).fetchone()
-            if row["strategy_json"]:
-                stored = json.loads(row["strategy_json"])
-                if stored["class"] != strategy_spec["class"]:
-                    raise UsageError(f"study {self.name!r} was run with strategy {stored['class']}, "
-                                     f"not {strategy_spec['class']}")
-            db.execute("UPDATE studies SET strategy_json = ?, evaluator_json = ?, n_trials = ? "
-                       "WHERE study_id = ?", (dumps(strategy_spec), dumps(describe_evaluator(evaluator)),
-                                              n_trials, self.study_id))
+        """Store the strategy (class and config), evaluator spec and target; refuse, before
+        anything runs, a strategy of another class or built with other arguments."""
+        spec = strategy_spec(strategy)
+
+        def check(stored: dict[str, Any] | None) -> None:
+            if stored is not None:
+                check_same_strategy(stored, spec, self.name)
+
+        self._studies.record_run(self.study_id, spec, describe_evaluator(evaluator), n_trials, check)
+
+    def update_config(self, config: dict[str, Any]) -> None:
+        """Replace the study's stored free JSON config (e.g. a workflow that grew its target)."""
+        self._studies.set_config(self.study_id, config)
+        self.config = config
 
     def retry_failed(self) -> list[int]:
         """Move failed trials back to ``waiting``; returns their numbers."""
@@ -182,23 +184,22 @@ class Study:
         return self._store.best()
 
     def summary(self) -> StudySummary:
-        row = self.storage.query("SELECT n_trials, created_at FROM studies WHERE study_id = ?",
-                                 (self.study_id,))[0]
+        row = self._studies.get(self.study_id)
         best = self.best_trial()
-        return StudySummary(self.name, row["n_trials"], self.counts(),
+        return StudySummary(self.name, row.n_trials, self.counts(),
                             None if best is None else best.objective,
-                            None if best is None else best.number, row["created_at"])
+                            None if best is None else best.number, row.created_at)
 
     def stored_strategy(self) -> dict[str, Any] | None:
-        row = self.storage.query("SELECT strategy_json FROM studies WHERE study_id = ?", (self.study_id,))
-        return loads(row[0][0]) or None
+        """The strategy description (class, config) the last ``optimize`` stored, or None."""
+        return self._studies.get(self.study_id).strategy
 
     def evaluator(self) -> Evaluator:
         """The evaluator the last ``optimize`` stored, rebuilt from its description."""
-        row = self.storage.query("SELECT evaluator_json FROM studies WHERE study_id = ?", (self.study_id,))
-        if not row[0][0]:
+        stored = self._studies.get(self.study_id).evaluator
+        if not stored:
             raise UsageError(f"study {self.name!r} has not been run yet: no evaluator stored")
-        return rebuild_evaluator(json.loads(row[0][0]))
+        return rebuild_evaluator(stored)
 
     def load_predictions(self, number: int) -> dict[str, np.ndarray]:
         """Per-example arrays saved for trial ``number`` (``Result.predictions``)."""
@@ -240,6 +241,32 @@ def trials_to_dataframe(trials: list[TrialRecord]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns)
     frame["objective"] = frame["objective"].astype(float)
     return frame
+
+
+def strategy_spec(strategy: Strategy) -> dict[str, Any]:
+    """What a study stores of its strategy: ``{"class": "module:Qualname", "config": {...}}``
+    (``config`` only when the strategy has a ``config()`` method)."""
+    spec: dict[str, Any] = {"class": f"{type(strategy).__module__}:{type(strategy).__qualname__}"}
+    if callable(getattr(strategy, "config", None)):
+        spec["config"] = to_plain(strategy.config())  # type: ignore[attr-defined]
+    return spec
+
+
+def check_same_strategy(stored: dict[str, Any], wanted: dict[str, Any], study_name: str) -> None:
+    """Refuse to resume a study with a strategy of another class or other arguments.
+
+    Only the settings both descriptions record are compared, so a study stored by an older
+    version (no config, or a config with fewer settings) is still accepted; ``STRATEGY_MAY_GROW``
+    settings may differ (the replay check still proves the trials so far are reproduced).
+    """
+    if stored["class"] != wanted["class"]:
+        raise UsageError(f"study {study_name!r} was run with strategy {stored['class']}, not {wanted['class']}")
+    old, new = stored.get("config"), wanted.get("config")
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return
+    shared = set(old) & set(new)
+    check_same_config({k: old[k] for k in shared}, {k: new[k] for k in shared},
+                      f"study {study_name!r}'s strategy", may_change=STRATEGY_MAY_GROW)
 
 
 def _check_name(name: str) -> None:

@@ -1,8 +1,9 @@
-"""Training: recipes, the trainer, knowledge distillation and the ``TrainingEvaluator``.
+"""Training: recipes, the trainer, knowledge distillation, and supernet training (``supernet``).
 
 ``train(arch_or_module, dataset, recipe=Recipe(), seed=0, device="cpu", teacher=None,
 progress=None) -> TrainResult``; ``Recipe`` (YAML-loadable hyper-parameters);
-``archspace.train.evaluator.TrainingEvaluator`` (the Evaluator contract over ``train``).
+``archspace.evaluators.training.TrainingEvaluator`` is the Evaluator contract over ``train``;
+``schedule`` holds the optimizer and learning-rate schedule the trainer and ``supernet`` share.
 """
 
 from archspace.train.distill import distillation_loss

@@ -36,6 +36,7 @@ from archspace.errors import DataError, UsageError
 from archspace.families.nb201.supernet import NB201Supernet, SupernetConfig
 from archspace.families.nb201.table import NUM_EDGES, OPS
 from archspace.train.device import resolve_device
+from archspace.train.schedule import cosine_lr, decay_groups, set_lr, sgd
 
 SAMPLERS = ("uniform", "fair")
 AUGMENT_MODES = ("none", "standard", "strong")
@@ -168,14 +169,8 @@ class SPOSRecipe:
 
     def lr_at(self, progress: float) -> float:
         """Learning rate at ``progress`` in [0, 1] of training (warm-up, then cosine to lr_min)."""
-        progress = min(max(progress, 0.0), 1.0)
-        top = self.effective_lr
-        lr = self.lr_min + 0.5 * (top - self.lr_min) * (1.0 + math.cos(math.pi * progress))
-        warm = self.warmup_epochs / self.epochs
-        if warm > 0 and progress < warm:
-            alpha = progress / warm
-            lr *= self.warmup_factor * (1.0 - alpha) + alpha
-        return lr
+        return cosine_lr(self.effective_lr, progress, self.warmup_epochs / self.epochs, self.warmup_factor,
+                         self.lr_min)
 
     def replace(self, **changes: Any) -> SPOSRecipe:
         unknown = set(changes) - {f.name for f in fields(self)}
@@ -256,11 +251,8 @@ def _mix(*values: int) -> int:
 
 
 def param_groups(module: torch.nn.Module, recipe: SPOSRecipe) -> list[dict[str, Any]]:
-    params = [p for p in module.parameters() if p.requires_grad]
-    if recipe.wd_on_bn:
-        return [{"params": params, "weight_decay": recipe.weight_decay}]
-    return [{"params": [p for p in params if p.dim() > 1], "weight_decay": recipe.weight_decay},
-            {"params": [p for p in params if p.dim() <= 1], "weight_decay": 0.0}]
+    """The trainer's weight-decay grouping under the supernet recipe's ``wd_on_bn``."""
+    return decay_groups(module, recipe.weight_decay, decay_1d=recipe.wd_on_bn)
 
 
 def dataset_fingerprint(dataset: Dataset) -> dict[str, Any]:
@@ -290,8 +282,8 @@ class _Trainer:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             self.supernet = NB201Supernet(self.config).to(device)
-        self.optimizer = torch.optim.SGD(param_groups(self.supernet, recipe), lr=recipe.effective_lr,
-                                         momentum=recipe.momentum)
+        self.optimizer = sgd(self.supernet, recipe.effective_lr, recipe.momentum, recipe.weight_decay,
+                             decay_1d=recipe.wd_on_bn)
         self.step, self.train_seconds = 0, 0.0
         self.history: list[EpochRecord] = []
         self.resumed_from = 0
@@ -355,8 +347,7 @@ class _Trainer:
     def train_step(self, step: int) -> tuple[float, int, int, float]:
         recipe, net = self.recipe, self.supernet
         lr = recipe.lr_at(step / self.total_steps)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        set_lr(self.optimizer, lr)
         images, labels = self.batch(step)
         paths = self.sampler.draw(step)
         self.optimizer.zero_grad(set_to_none=True)

@@ -35,7 +35,7 @@ from archspace.train.distill import distillation_loss
 from archspace.train.model import ModelCost, check_output_shape, resolve_model
 from archspace.train.recipe import Recipe
 from archspace.train.result import EpochStats, TrainResult
-from archspace.train.schedule import cosine_lr
+from archspace.train.schedule import cosine_lr, decay_groups, set_lr, sgd
 
 FLOAT16_MAX = 65504.0
 
@@ -119,12 +119,7 @@ def _subset_index(count: int, size: int, seed: int) -> torch.Tensor:
 
 def param_groups(module: nn.Module, recipe: Recipe) -> list[dict]:
     """One group, or two when weight decay skips BatchNorm parameters and biases (1-D tensors)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    if not recipe.no_wd_on_bn_bias:
-        return [{"params": params, "weight_decay": recipe.weight_decay}]
-    decay = [p for p in params if p.dim() > 1]
-    no_decay = [p for p in params if p.dim() <= 1]
-    return [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return decay_groups(module, recipe.weight_decay, decay_1d=not recipe.no_wd_on_bn_bias)
 
 
 class _Run:
@@ -155,10 +150,9 @@ class _Run:
         if self.channels_last:
             self.module = self.module.to(memory_format=torch.channels_last)
         self.forward = torch.compile(self.module) if self.recipe.compile else self.module
-        self.optimizer = torch.optim.SGD(
-            param_groups(self.module, self.recipe), lr=self.recipe.lr, momentum=self.recipe.momentum,
-            nesterov=self.recipe.nesterov,
-        )
+        recipe = self.recipe
+        self.optimizer = sgd(self.module, recipe.lr, recipe.momentum, recipe.weight_decay,
+                             decay_1d=not recipe.no_wd_on_bn_bias, nesterov=recipe.nesterov)
         self.scaler = torch.amp.GradScaler(self.device.type) if self.precision.needs_scaler else None
         if self.teacher_module is not None:
             self.teacher_module = self.teacher_module.to(self.device).eval()
@@ -272,8 +266,7 @@ class _Run:
             progress = max(progress, self._spent(epoch_start) / recipe.time_budget_s)
         warmup_fraction = recipe.warmup_epochs / recipe.epochs
         self.lr = cosine_lr(recipe.lr, progress, warmup_fraction, recipe.warmup_factor)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.lr
+        set_lr(self.optimizer, self.lr)
 
     def _elapsed(self, epoch_start: float) -> float:
         return time.perf_counter() - epoch_start

@@ -184,7 +184,8 @@ def validate_anynet(arch: AnyNetArch) -> AnyNetArch:
 def _validate_stage(stage: StageSpec, where: str, block: str) -> None:
     _check_int(stage.depth, f"{where}.depth", 1)
     _check_int(stage.width, f"{where}.width", 1)
-    if stage.stride not in ALLOWED_STRIDES or isinstance(stage.stride, bool):
+    # `1.0 in (1, 2)` holds, but torch takes integer strides only (and 1.0 would hash unlike 1)
+    if isinstance(stage.stride, bool) or not isinstance(stage.stride, int) or stage.stride not in ALLOWED_STRIDES:
         raise InvalidArchitecture(f"{where}.stride", f"must be one of {list(ALLOWED_STRIDES)}, got {stage.stride!r}")
     ratio = stage.bottleneck_ratio
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0 or not math.isfinite(ratio):

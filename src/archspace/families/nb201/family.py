@@ -16,7 +16,7 @@ from archspace.errors import InvalidArchitecture, UsageError
 from archspace.families import FAMILIES
 from archspace.families.base import Family
 from archspace.families.layers import LayerConfig
-from archspace.families.nb201.cost import cells_complexity
+from archspace.families.nb201.cost import cell_complexity, cells_complexity
 from archspace.families.nb201.layers import nb201_layer_sequence
 from archspace.families.nb201.spec import NB201Cell
 
@@ -49,8 +49,9 @@ class NB201Family(Family):
 
     def complexity(self, arch: NB201Cell, resolution: int | None = None, num_classes: int | None = None,
                    in_channels: int | None = None) -> Complexity:
-        return self.complexity_many([arch], resolution=resolution, num_classes=num_classes,
-                                    in_channels=in_channels)[0]
+        spec = self.input_spec(resolution, num_classes, in_channels)
+        return cell_complexity(self.validate(arch).op_indices, self.channels, self.cells_per_stage,
+                               spec["resolution"], spec["num_classes"], spec["in_channels"])
 
     def complexity_many(self, archs: Sequence[NB201Cell], validate: bool = True, **input_spec: Any) -> list[Complexity]:
         ops = np.array([self.validate(a).op_indices for a in archs], dtype=np.int64).reshape(len(archs), -1)

@@ -1,0 +1,130 @@
+"""The public contract checks run over every registered space, strategy and evaluator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from archspace.checks import ContractError, check_evaluator, check_space, check_strategy
+from archspace.errors import UsageError
+from archspace.evaluators.registry import EVALUATORS
+from archspace.search.fixed import FixedList
+from archspace.search.population import PopulationStrategy
+from archspace.search.registry import STRATEGIES, make_strategy, search_names, strategy_metadata
+from archspace.spaces.base import Regime
+from archspace.spaces.registry import SPACES, get_space
+
+
+@pytest.mark.parametrize("name", SPACES.names())
+def test_every_registered_space(name):
+    space = get_space(name)
+    report = check_space(space, n=12, build=name == "nb201", input_spec={"resolution": 32, "num_classes": 10})
+    assert report["samples"] == 24
+
+
+def test_space_options_rebuild_the_network():
+    space = get_space("nb201", ops=["skip_connect", "nor_conv_3x3"], channels=8, cells_per_stage=1)
+    check_space(space, n=6, build=True)
+    small_stem = get_space("regnetx", stem="res_stem_cifar", stem_width=16)
+    assert small_stem.options()["stem"] == "res_stem_cifar"
+    check_space(small_stem, n=6, input_spec={"resolution": 28, "num_classes": 10, "in_channels": 1})
+
+
+@pytest.mark.parametrize("name", search_names())
+def test_every_registered_strategy(name):
+    if strategy_metadata(name)["requires"]:
+        for package in strategy_metadata(name)["requires"]:
+            pytest.importorskip(package)
+    base = name.removeprefix("na-")
+    options = {"bo-learned": {"n_kernels": 2, "n_init": 4}, "bo": {"n_init": 4}}.get(base, {})
+    steps = 8 if strategy_metadata(name)["model_based"] else 15
+    report = check_strategy(lambda space, seed: make_strategy(name, space, seed, **options), get_space("nb201"), steps)
+    assert report["asks"] == steps
+
+
+def test_workflow_strategies_pass_too():
+    space = get_space("anynetx_e")
+    check_strategy(lambda s, seed: PopulationStrategy(s, 6, Regime(flops=(100e6, 800e6)), seed=seed), space, 6)
+    cells = get_space("nb201").sample_batch(np.random.default_rng(0), 4)
+    check_strategy(lambda s, seed: FixedList(cells, repeats=2), get_space("nb201"), 8)
+
+
+@pytest.mark.parametrize("name", ["re", "ls", "bo", "na-rs"])
+def test_a_space_without_a_needed_capability_is_refused_by_name(name):
+    needed = strategy_metadata(name)["needs"]
+    assert needed
+    with pytest.raises(UsageError, match=needed[0]):
+        make_strategy(name, get_space("regnetx"), 0)  # RegNet defines no neighbors/mutate/encode
+
+
+def test_bo_with_an_evolutionary_acquisition_needs_mutate():
+    with pytest.raises(UsageError, match="mutate"):
+        make_strategy("bo-learned", get_space("regnetx"), 0, optimizer="evolution")
+
+
+def test_strategy_configs_keep_every_constructor_argument():
+    tpe_config = None
+    if "tpe" in STRATEGIES and all(__import__("importlib").util.find_spec(p) for p in strategy_metadata("tpe")["requires"]):
+        tpe_config = make_strategy("tpe", get_space("nb201"), 0, n_startup_trials=3, multivariate=True).config()
+        assert tpe_config["n_startup_trials"] == 3 and tpe_config["multivariate"] is True
+    config = make_strategy("bo", get_space("nb201"), 0, n_init=3, refit_every=2).config()
+    assert config["n_init"] == 3 and config["refit_every"] == 2 and config["optimizer"] == "random"
+    assert make_strategy("na-re", get_space("nb201"), 0, n_nbr=2, population_size=5).config() == {
+        "name": "na-re", "n_nbr": 2, "distance": 1, "criterion": "mean", "lam": 1.0, "max_inner_asks": 10_000,
+        "inner": {"name": "re", "population_size": 5, "sample_size": 3, "distinct": True, "max_retries": 20}}
+
+
+def _evaluator(name: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
+    from archspace.train import Recipe
+
+    if name == "complexity":
+        return EVALUATORS.get(name)("nb201", resolution=32, num_classes=10), get_space("nb201")
+    if name == "nb201":
+        return EVALUATORS.get(name)(), get_space("nb201")
+    if name == "train":
+        recipe = Recipe(epochs=1, batch_size=64, lr=0.05, augment=False)
+        space_options = {"channels": 4, "cells_per_stage": 1}
+        evaluator = EVALUATORS.get(name)("digits", recipe, keep_predictions=False, space="nb201",
+                                         space_options=space_options, train_subset=256)
+        return evaluator, get_space("nb201", **space_options)
+    if name == "supernet":
+        return _supernet_evaluator(tmp_path_factory), get_space("nb201")
+    raise AssertionError(f"add a cheap configuration of evaluator {name!r} to this test")
+
+
+def _supernet_evaluator(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
+    from archspace.data import load_dataset
+    from archspace.evaluators.supernet import SupernetEvaluator
+    from archspace.families.nb201.supernet import SupernetConfig
+    from archspace.train.supernet import SPOSRecipe, train_supernet
+
+    path = tmp_path_factory.mktemp("supernet") / "digits.pt"
+    data = load_dataset("digits", seed=0)
+    train_supernet(SupernetConfig(cells_per_stage=1, channels=4), data, SPOSRecipe(epochs=1, batch_size=128),
+                   seed=0, checkpoint=path)
+    return SupernetEvaluator(path, "digits", eval_images=100, bn_batches=1, bn_batch_size=64)
+
+
+@pytest.mark.parametrize("name", EVALUATORS.names())
+def test_every_registered_evaluator(name, tmp_path_factory):
+    evaluator, space = _evaluator(name, tmp_path_factory)
+    archs = space.sample_batch(np.random.default_rng(3), 2)
+    assert check_evaluator(evaluator, archs) == {"evaluations": 2}
+
+
+class Noisy:
+    """An evaluator whose objective changes with every call: not deterministic per seed."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def evaluate(self, arch, seed=0):  # noqa: ANN001, ANN201
+        from archspace.evaluation import Result
+
+        self.calls += 1
+        return Result(objective=float(self.calls))
+
+
+def test_a_nondeterministic_evaluator_is_caught():
+    with pytest.raises(ContractError, match="other objectives"):
+        check_evaluator(Noisy(), get_space("nb201").sample_batch(np.random.default_rng(0), 2))
