@@ -31,7 +31,7 @@ from archspace.checks import check_strategy
 from archspace.errors import UsageError
 from archspace.evaluation import Result
 from archspace.evaluators.nb201 import NB201Benchmark
-from archspace.search.base import Strategy
+from archspace.search.base import Strategy, draw_unseen
 from archspace.search.history import History
 from archspace.search.registry import STRATEGIES, make_strategy
 from archspace.spaces.base import Space, as_generator
@@ -95,12 +95,7 @@ class SimulatedAnnealing(Strategy):
         return arch
 
     def _fresh(self, draw) -> ArchSpec:  # noqa: ANN001 - draw(rng) -> ArchSpec
-        arch = draw(self.rng)
-        for _ in range(self.max_retries if self.distinct else 0):
-            if arch not in self._proposed:
-                break
-            arch = draw(self.rng)
-        return arch
+        return draw_unseen(draw, self.rng, self._proposed, self.max_retries if self.distinct else 0)
 
     def tell(self, arch: ArchSpec, result: Result) -> None:
         """Record the result; after warm-up, move to ``arch`` with the Metropolis probability."""

@@ -184,3 +184,17 @@ def test_regnet_params_must_be_finite(field):
     params = {"depth": 13, "w0": 24, "wa": 36.44, "wm": 2.49, "group_width": 8, field: float("inf")}
     with pytest.raises(InvalidArchitecture, match=f"{field}: must be a finite number"):
         RegNetParams(**params).validate()
+
+
+def test_specs_of_every_family_load_without_importing_the_family_first():
+    """A fresh process reading a study's trials gets its specs back (the kind's module is found)."""
+    import subprocess
+    import sys
+
+    code = ("from archspace.arch import arch_from_json\n"
+            "print(arch_from_json('{\"kind\":\"nb201\",\"ops\":[\"none\",\"skip_connect\",\"none\",\"none\",\"none\","
+            "\"none\"]}').ops[1])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "skip_connect"
+    with pytest.raises(InvalidArchitecture, match="unknown kind 'mystery'; known kinds: \\['anynet', 'nb201'\\]"):
+        arch_from_json('{"kind": "mystery"}')

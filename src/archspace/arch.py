@@ -81,8 +81,18 @@ def arch_from_dict(data: dict[str, Any]) -> ArchSpec:
         raise InvalidArchitecture("<spec>", f"expected a JSON object, got {type(data).__name__}")
     kind = data.get("kind")
     if kind not in _KINDS:
+        _load_family_specs()
+    if kind not in _KINDS:
         raise InvalidArchitecture("kind", f"unknown kind {kind!r}; known kinds: {sorted(_KINDS)}")
     return _KINDS[kind].from_dict(data)
+
+
+def _load_family_specs() -> None:
+    """Import every registered family (and so its spec class), e.g. to read specs from a study
+    file in a process that has not imported the family yet."""
+    from archspace.families import FAMILIES
+
+    FAMILIES.names()
 
 
 class _NonFinite:

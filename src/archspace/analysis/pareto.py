@@ -15,22 +15,29 @@ from archspace.analysis.table import require_columns
 from archspace.errors import DataError, UsageError
 
 
+def nondominated(cost: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Indices of the points no other point beats (cost <=, gain >=, one strictly), cheapest first.
+
+    The kernel behind every front here (committees call it in their exhaustive search, so it
+    takes finite 1-d arrays as they are); among exact duplicates only the first is kept.
+    """
+    order = np.lexsort((-gain, cost))
+    running = np.maximum.accumulate(gain[order])
+    previous = np.concatenate([[-np.inf], running[:-1]])
+    return order[gain[order] > previous]
+
+
 def pareto_front_indices(cost: np.ndarray, error: np.ndarray) -> np.ndarray:
     """Indices of the non-dominated models, ordered by increasing cost (and decreasing error).
 
-    Among exact duplicates (same cost and error) only the first is kept.
+    Models with a non-finite cost or error are left out; among exact duplicates only the first is kept.
     """
     cost = np.asarray(cost, dtype=float).ravel()
     error = np.asarray(error, dtype=float).ravel()
     if cost.shape != error.shape:
         raise UsageError(f"{cost.size} costs for {error.size} errors")
     valid = np.flatnonzero(np.isfinite(cost) & np.isfinite(error))
-    if valid.size == 0:
-        return np.zeros(0, dtype=int)
-    order = valid[np.lexsort((error[valid], cost[valid]))]
-    sorted_error = error[order]
-    best_before = np.concatenate([[np.inf], np.minimum.accumulate(sorted_error)[:-1]])
-    return order[sorted_error < best_before]
+    return valid[nondominated(cost[valid], -error[valid])]
 
 
 def pareto_front(table: pd.DataFrame, cost: str, error: str = "error") -> pd.DataFrame:

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from archspace.analysis.pareto import nondominated
 from archspace.committee.cascade import Cascade, CascadeResult, evaluate_cascade
 from archspace.committee.confidence import confidence_of_sum, get_confidence
 from archspace.committee.ensemble import Combine, check_combine, member_term
@@ -233,10 +234,7 @@ class _ParetoFront(_Objective):
 
 def front_indices(cost: np.ndarray, correct: np.ndarray) -> np.ndarray:
     """Indices of points no other point beats (cost <=, correct >=, one strictly), by cost."""
-    order = np.lexsort((-correct, cost))
-    running = np.maximum.accumulate(correct[order])
-    previous = np.concatenate([[-np.inf], running[:-1]])
-    return order[correct[order] > previous]
+    return nondominated(cost, correct)
 
 
 # --- the search ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from archspace.arch import ArchSpec
 from archspace.complexity.counts import Complexity
+from archspace.errors import InvalidArchitecture
 from archspace.families.layers import LayerConfig
 
 
@@ -35,16 +36,21 @@ class Family(ABC):
         """``arch`` if the family can build it; ``InvalidArchitecture`` naming the field otherwise."""
 
     @abstractmethod
+    def cost(self, arch: ArchSpec, resolution: int, num_classes: int, in_channels: int) -> Complexity:
+        """Analytic flops / params / acts of a spec already validated (the hot path, no checks)."""
+
     def complexity(self, arch: ArchSpec, resolution: int | None = None, num_classes: int | None = None,
                    in_channels: int | None = None) -> Complexity:
         """Analytic flops / params / acts of ``build(arch)`` on one image (validated first)."""
+        return self.cost(self.validate(arch), **self.input_spec(resolution, num_classes, in_channels))
 
     def complexity_many(self, archs: Sequence[ArchSpec], validate: bool = True, **input_spec: Any) -> list[Complexity]:
         """Complexity of many specs; families override this with a batched computation.
 
         ``validate=False`` skips validation, for specs a space has just drawn (valid by construction).
         """
-        return [self.complexity(arch, **input_spec) for arch in archs]
+        spec = self.input_spec(**input_spec)
+        return [self.cost(self.validate(arch) if validate else arch, **spec) for arch in archs]
 
     @abstractmethod
     def layer_sequence(self, arch: ArchSpec, num_classes: int | None = None,
@@ -62,13 +68,14 @@ class Family(ABC):
     def input_spec(self, resolution: int | None = None, num_classes: int | None = None,
                    in_channels: int | None = None) -> dict[str, int]:
         """The given input sizes, the family's defaults for those left out, each checked >= 1."""
-        from archspace.errors import InvalidArchitecture
-
-        given = {"resolution": resolution, "num_classes": num_classes, "in_channels": in_channels}
-        out = {k: self.default_input[k] if v is None else v for k, v in given.items()}
-        for key, value in out.items():
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidArchitecture(key, f"must be an integer >= 1, got {value!r}")
+        if resolution is None and num_classes is None and in_channels is None:
+            return self.default_input  # read-only by convention: callers unpack it
+        out = dict(self.default_input)
+        for key, value in (("resolution", resolution), ("num_classes", num_classes), ("in_channels", in_channels)):
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise InvalidArchitecture(key, f"must be an integer >= 1, got {value!r}")
+                out[key] = value
         return out
 
     def __repr__(self) -> str:

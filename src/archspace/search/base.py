@@ -9,12 +9,24 @@ A Study rebuilds a strategy after a restart by replaying its stored ask/tell eve
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Container
 from typing import Any, ClassVar
 
 from archspace.arch import ArchSpec
 from archspace.configs import init_config
 from archspace.errors import UsageError
 from archspace.evaluation import Result
+
+
+def draw_unseen(draw: Callable[[Any], ArchSpec], rng: Any, seen: Container[ArchSpec], retries: int) -> ArchSpec:
+    """``draw(rng)``, drawn again up to ``retries`` times while the result is in ``seen`` (the last
+    draw is returned even if seen: a strategy that must propose never gets stuck)."""
+    arch = draw(rng)
+    for _ in range(retries):
+        if arch not in seen:
+            break
+        arch = draw(rng)
+    return arch
 
 
 class SearchExhausted(Exception):

@@ -14,7 +14,7 @@ import numpy as np
 from archspace.arch import ArchSpec
 from archspace.errors import UsageError
 from archspace.evaluation import Result
-from archspace.search.base import Strategy
+from archspace.search.base import Strategy, draw_unseen
 from archspace.search.history import History
 from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space, as_generator
@@ -72,12 +72,7 @@ class RegularizedEvolution(Strategy):
         return self.population[best][0]
 
     def _fresh(self, draw) -> ArchSpec:  # noqa: ANN001 - draw(rng) -> ArchSpec
-        arch = draw(self.rng)
-        for _ in range(self.max_retries if self.distinct else 0):
-            if arch not in self._proposed:
-                break
-            arch = draw(self.rng)
-        return arch
+        return draw_unseen(draw, self.rng, self._proposed, self.max_retries if self.distinct else 0)
 
     def tell(self, arch: ArchSpec, result: Result) -> None:
         value = self.history.add(arch, result)

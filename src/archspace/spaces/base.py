@@ -118,8 +118,11 @@ class Space(ABC, Generic[A]):
 
     def complexity(self, arch: A, resolution: int | None = None, num_classes: int | None = None,
                    in_channels: int | None = None) -> Complexity:
-        """Analytic flops / params / acts, without building a model (validated first)."""
-        return self.family.complexity(self.validate(arch), resolution, num_classes, in_channels)
+        """Analytic flops / params / acts, without building a model (validated first).
+
+        The space's ``validate`` includes its family's, so the family's unchecked ``cost`` follows.
+        """
+        return self.family.cost(self.validate(arch), **self.family.input_spec(resolution, num_classes, in_channels))
 
     def build(self, arch: A, num_classes: int | None = None, in_channels: int | None = None) -> Any:
         """A ``torch.nn.Module`` for ``arch`` (validated first)."""

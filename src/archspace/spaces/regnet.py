@@ -82,7 +82,7 @@ def block_width_matrix(depth: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np
     depth, w0, wa, wm = (np.atleast_1d(np.asarray(v)) for v in (depth, w0, wa, wm))
     blocks = np.arange(int(depth.max()))[None, :]
     widths, exponents, continuous = quantize(blocks, w0, wa, wm, quantum)
-    return widths.astype(int), exponents.astype(int), continuous, blocks < depth[:, None]
+    return widths, exponents.astype(int), continuous, blocks < depth[:, None]
 
 
 def quantize(blocks: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray,
@@ -90,11 +90,11 @@ def quantize(blocks: np.ndarray, w0: np.ndarray, wa: np.ndarray, wm: np.ndarray,
     """The RegNet quantization, one row per parametrization: u_j = w0 + wa * j, then
     w0 * wm^round(log(u_j / w0) / log(wm)) rounded to a multiple of ``quantum``.
 
-    Returns float64 (widths, exponents, continuous widths u_j) of shape (models, len(blocks)).
+    Returns (int widths, float exponents, continuous widths u_j) of shape (models, len(blocks)).
     """
     continuous = blocks * wa[:, None] + w0[:, None]
     exponents = np.round(np.log(continuous / w0[:, None]) / np.log(wm[:, None]))
-    widths = np.round(np.divide(w0[:, None] * np.power(wm[:, None], exponents), quantum)) * quantum
+    widths = np.round(np.divide(w0[:, None] * np.power(wm[:, None], exponents), quantum)).astype(int) * quantum
     return widths, exponents, continuous
 
 

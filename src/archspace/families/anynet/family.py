@@ -31,9 +31,8 @@ class AnyNetFamily(Family):
             raise InvalidArchitecture("kind", f"the anynet family takes anynet specs, got {type(arch).__name__}")
         return validate_anynet(arch)
 
-    def complexity(self, arch: AnyNetArch, resolution: int | None = None, num_classes: int | None = None,
-                   in_channels: int | None = None) -> Complexity:
-        return anynet_complexity(self.validate(arch), **self.input_spec(resolution, num_classes, in_channels))
+    def cost(self, arch: AnyNetArch, resolution: int, num_classes: int, in_channels: int) -> Complexity:
+        return anynet_complexity(arch, resolution, num_classes, in_channels)
 
     def complexity_many(self, archs: Sequence[AnyNetArch], validate: bool = True, **input_spec: Any) -> list[Complexity]:
         """Batched cost; ``validate=False`` is for specs a space has just built (valid by construction)."""

@@ -47,11 +47,9 @@ class NB201Family(Family):
             raise InvalidArchitecture("kind", f"expected an nb201 cell, got {type(arch).__name__}")
         return arch
 
-    def complexity(self, arch: NB201Cell, resolution: int | None = None, num_classes: int | None = None,
-                   in_channels: int | None = None) -> Complexity:
-        spec = self.input_spec(resolution, num_classes, in_channels)
-        return cell_complexity(self.validate(arch).op_indices, self.channels, self.cells_per_stage,
-                               spec["resolution"], spec["num_classes"], spec["in_channels"])
+    def cost(self, arch: NB201Cell, resolution: int, num_classes: int, in_channels: int) -> Complexity:
+        return cell_complexity(arch.op_indices, self.channels, self.cells_per_stage, resolution, num_classes,
+                               in_channels)
 
     def complexity_many(self, archs: Sequence[NB201Cell], validate: bool = True, **input_spec: Any) -> list[Complexity]:
         ops = np.array([self.validate(a).op_indices for a in archs], dtype=np.int64).reshape(len(archs), -1)
