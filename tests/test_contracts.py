@@ -128,3 +128,30 @@ class Noisy:
 def test_a_nondeterministic_evaluator_is_caught():
     with pytest.raises(ContractError, match="other objectives"):
         check_evaluator(Noisy(), get_space("nb201").sample_batch(np.random.default_rng(0), 2))
+
+
+class Unseeded(FixedList):
+    """A strategy whose proposals depend on how many were built before, not on the seed."""
+
+    built = 0
+
+    def __init__(self, archs, repeats: int = 1) -> None:  # noqa: ANN001
+        Unseeded.built += 1
+        shift = Unseeded.built % len(archs)
+        super().__init__([*archs[shift:], *archs[:shift]], repeats)
+
+
+def test_a_strategy_that_ignores_its_seed_is_caught():
+    cells = get_space("nb201").sample_batch(np.random.default_rng(0), 12)
+    with pytest.raises(ContractError, match="different proposals"):
+        check_strategy(lambda s, seed: Unseeded(cells), get_space("nb201"), 12, replay=False)
+
+
+def test_a_strategy_config_that_drops_an_argument_is_caught():
+    class Forgetful(FixedList):
+        def __init__(self, archs, repeats: int = 1, temperature: float = 1.0) -> None:  # noqa: ANN001
+            super().__init__(archs, repeats)  # temperature is never stored
+
+    cells = get_space("nb201").sample_batch(np.random.default_rng(0), 3)
+    with pytest.raises(TypeError, match="temperature"):
+        check_strategy(lambda s, seed: Forgetful(cells), get_space("nb201"), 3, replay=False)

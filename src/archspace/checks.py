@@ -323,12 +323,15 @@ def _check_replay(make: StrategyFactory, space: Space, seed: int, steps: int) ->
         path = Path(folder) / "check.db"
         study = Study.create("contract", path, seed=seed)
         study.optimize(make(space, seed), _SyntheticObjective(), half)
+        study.storage.close()
+        resumed = Study.load("contract", path)
         try:
-            summary = Study.load("contract", path).optimize(make(space, seed), _SyntheticObjective(), steps)
+            summary = resumed.optimize(make(space, seed), _SyntheticObjective(), steps)
         except ArchspaceError as exc:
             raise ContractError(f"a study could not resume the strategy by replaying its log: {exc}") from exc
+        finally:
+            resumed.storage.close()
         _require(summary.finished >= half, "the resumed study lost finished trials")
-        study.storage.close()
 
 
 # --- evaluators ---------------------------------------------------------------------------------

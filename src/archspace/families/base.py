@@ -10,7 +10,8 @@ and constrain specs and hand cost and building to their family.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from archspace.arch import ArchSpec
@@ -66,10 +67,10 @@ class Family(ABC):
         """A ``torch.nn.Module`` for ``arch`` (torch is imported only here)."""
 
     def input_spec(self, resolution: int | None = None, num_classes: int | None = None,
-                   in_channels: int | None = None) -> dict[str, int]:
+                   in_channels: int | None = None) -> Mapping[str, int]:
         """The given input sizes, the family's defaults for those left out, each checked >= 1."""
         if resolution is None and num_classes is None and in_channels is None:
-            return self.default_input  # read-only by convention: callers unpack it
+            return MappingProxyType(self.default_input)  # read-only view: no copy on the hot path
         out = dict(self.default_input)
         for key, value in (("resolution", resolution), ("num_classes", num_classes), ("in_channels", in_channels)):
             if value is not None:

@@ -151,7 +151,7 @@ class Space(ABC, Generic[A]):
 
     def complexity_many(self, archs: Sequence[A], **input_spec: Any) -> list[Complexity]:
         """Complexity of many models (the family's batched computation)."""
-        return self.family.complexity_many([self.validate(a) for a in archs], **input_spec)
+        return self.family.complexity_many([self.validate(a) for a in archs], validate=False, **input_spec)
 
     def sample_batch(self, rng: int | np.random.Generator | None, n: int) -> list[A]:
         """``n`` draws at once; spaces override this with a vectorized sampler."""
