@@ -155,3 +155,17 @@ def test_a_strategy_config_that_drops_an_argument_is_caught():
     cells = get_space("nb201").sample_batch(np.random.default_rng(0), 3)
     with pytest.raises(TypeError, match="temperature"):
         check_strategy(lambda s, seed: Forgetful(cells), get_space("nb201"), 3, replay=False)
+
+
+def test_a_space_config_round_trips():
+    from archspace.spaces.registry import space_config, space_from_config
+
+    space = get_space("nb201", ops=["skip_connect", "nor_conv_3x3"], channels=8, cells_per_stage=1)
+    config = space_config(space)
+    assert config == {"name": "nb201", "options": {"ops": ["skip_connect", "nor_conv_3x3"], "channels": 8,
+                                                   "cells_per_stage": 1}}
+    rebuilt = space_from_config(config)
+    cell = space.sample(0)
+    assert rebuilt.options() == space.options() and rebuilt.complexity(cell) == space.complexity(cell)
+    with pytest.raises(UsageError, match="a space config is"):
+        space_from_config({"options": {}})

@@ -18,7 +18,7 @@ from archspace.complexity import counts as layer
 from archspace.complexity.counts import Complexity, CostTracker
 from archspace.errors import InvalidArchitecture
 from archspace.families.anynet.spec import AnyNetArch
-from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS
+from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS, width_symbols
 
 
 @dataclass
@@ -65,15 +65,10 @@ def se_cost(cx: CostTracker, w_in: Any, w_se: Any) -> CostTracker:
     return cx
 
 
-def block_widths(stage: StageArrays, w_in: Any) -> dict[str, Any]:
-    """Values of the width symbols of a block row (scalars or per-model arrays)."""
-    return {"in": w_in, "out": stage.width, "b": stage.bottleneck_width}
-
-
 def block_cost(cx: CostTracker, block: str, se_ratio: float, stage: StageArrays, w_in: Any, stride: Any) -> CostTracker:
     """One block: its table row's convs (+ BN), SE, and the 1x1 projection when the shape changes."""
     row = BLOCKS[block]
-    widths = block_widths(stage, w_in)
+    widths = width_symbols(w_in, stage.width, stage.bottleneck_width)
     height, width = cx.height, cx.width
     for index, conv in enumerate(row.convs):
         c_out = widths[conv.w_out]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from archspace.families.anynet.cost import se_width
 from archspace.families.anynet.spec import AnyNetArch, StageSpec
-from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS
+from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS, width_symbols
 from archspace.families.layers import LayerConfig, SequenceBuilder
 
 
@@ -17,7 +17,7 @@ def _block(b: SequenceBuilder, arch: AnyNetArch, stage: StageSpec, w_in: int, st
            inputs: tuple[int, ...]) -> tuple[int, ...]:
     """Append one block's layers; returns the producers of its output."""
     row = BLOCKS[arch.block]
-    widths = {"in": w_in, "out": stage.width, "b": stage.bottleneck_width}
+    widths = width_symbols(w_in, stage.width, stage.bottleneck_width)
     previous = inputs
     for index, conv in enumerate(row.convs):
         kernel, c_out = conv.kernel, widths[conv.w_out]

@@ -11,7 +11,7 @@ from torch import nn
 
 from archspace.families.anynet.cost import se_width
 from archspace.families.anynet.spec import AnyNetArch, StageSpec
-from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS
+from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS, width_symbols
 
 
 def conv_bn(w_in: int, w_out: int, kernel: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:
@@ -51,7 +51,7 @@ class Block(nn.Module):
     def __init__(self, arch: AnyNetArch, stage: StageSpec, w_in: int, stride: int) -> None:
         super().__init__()
         row = BLOCKS[arch.block]
-        widths = {"in": w_in, "out": stage.width, "b": stage.bottleneck_width}
+        widths = width_symbols(w_in, stage.width, stage.bottleneck_width)
         layers: list[nn.Module] = []
         for index, conv in enumerate(row.convs):
             c_out = widths[conv.w_out]

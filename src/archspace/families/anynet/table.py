@@ -10,6 +10,7 @@ block's stride. Every conv is followed by BatchNorm, and by ReLU except the last
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ BLOCKS: dict[str, BlockRow] = {
 BLOCK_TYPES: tuple[str, ...] = tuple(BLOCKS)
 STEM_TYPES: tuple[str, ...] = tuple(STEMS)
 ALLOWED_STRIDES: tuple[int, ...] = (1, 2)
+
+
+def width_symbols(w_in: Any, width: Any, bottleneck_width: Any) -> dict[str, Any]:
+    """Values of a block row's width symbols (ints, or per-model arrays when costing a batch)."""
+    return {"in": w_in, "out": width, "b": bottleneck_width}
 
 
 def uses_bottleneck(block: str) -> bool:
