@@ -9,8 +9,9 @@ from pathlib import Path
 import archspace
 
 PACKAGE = Path(archspace.__file__).parent
-# The storage layer: the file format, the studies table, the trials and their ask/tell log.
-STORAGE_MODULES = {"study/storage.py", "study/study_store.py", "study/trial_store.py"}
+# The storage layer: the file format, the studies table, the trials and their ask/tell log, and
+# the read-only queries of watchers (the dashboard).
+STORAGE_MODULES = {"study/storage.py", "study/study_store.py", "study/trial_store.py", "study/read_store.py"}
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|BEGIN|COMMIT|ROLLBACK)\s")
 
 
