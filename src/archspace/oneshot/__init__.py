@@ -1,0 +1,10 @@
+"""Differentiable (gradient-based one-shot) architecture search.
+
+``arch_params`` (the architecture-parameter container), ``methods`` (DARTS first / second order,
+GDAS, the neighborhood-aware NA wrapper), ``bilevel`` (the alternating weight / architecture
+loop with the reference optimizer presets, per-epoch records, DARTS-ES early stopping and
+bit-identical checkpoint resume), ``hessian`` (Hessian-vector products, eigenpairs), ``derive``
+(DARTS and NB201 derivation rules), ``landscape`` (loss surfaces over the top Hessian
+eigenvectors), ``nb201_net`` (the NB201 mixed-op network) and ``search`` (the workflow the CLI
+calls). The DARTS mixed-op network is the family's: ``archspace.families.darts.supernet``.
+"""
