@@ -1,0 +1,86 @@
+"""`archspace nss ...` end to end (in process) and NSS spaces inside studies: one-line errors with
+exit status 2 for bad input, strict JSON, a resumable search run directory, and
+`archspace study run --space nss:<space-id>`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archspace.cli import main
+
+pytest.importorskip("torch")
+
+TINY = ["--max-depth", "2", "--max-width", "8", "--depth-bins", "2", "--width-bins", "2"]
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_space_prints_its_exact_distribution(capsys):
+    status, out, _ = _run(capsys, "nss", "space", "d1-2w1-4_d1-1w1-4_d1-1w1-2", "--json")
+    data = json.loads(out)
+    assert status == 0 and data["size"] == 2 * 4 * 4 * 2 == sum(data["flops"]["counts"])
+    assert data["flops"]["exact"] is True and data["name"] == "nss:d1-2w1-4_d1-1w1-4_d1-1w1-2"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nss", "space", "d1-20w1-4_d1-1w1-4_d1-1w1-2"], "stage 1 depth range 1-20 lies outside the expanded space"),
+    (["nss", "space", "d3-2w1-4_d1-1w1-4_d1-1w1-2"], "stage 1 depth range 3-2 is empty"),
+    (["nss", "search", "--flops", "1G", "--dataset", "digits", *TINY, "--out", "OUT"],
+     "no network of space nss has flops in regime 1GF"),
+    (["nss", "search", "--flops", "50k", "--tau-end", "0", "--dataset", "digits", *TINY, "--out", "OUT"],
+     "temperatures > 0"),
+    (["nss", "table", "--max-depth", "16", "--depth-bins", "3"], "depth_bins=3 must be >= 1 and divide"),
+    (["nss", "table", "--flops", "9M:1M"], "0 <= LO <= HI"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
+    argv = [str(tmp_path / "run") if a == "OUT" else a for a in argv]
+    status, out, err = _run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # refused before any work
+
+
+def test_search_stores_and_resumes_its_run(capsys, tmp_path):
+    run = tmp_path / "run"
+    argv = ["nss", "search", "--flops", "20k:60k", "--dataset", "digits", *TINY, "--epochs", "2", "--warmup-epochs", "1",
+            "--steps-per-epoch", "2", "--batch-size", "32", "--val-size", "200", "--threads", "1", "--out", str(run),
+            "--json"]
+    status, out, _ = _run(capsys, *argv)
+    elite = json.loads(out)
+    assert status == 0 and elite["space"].startswith("nss:d") and elite["flops"]["exact"] is True
+    stored = json.loads((run / "result.json").read_text())
+    assert stored["elite"] == elite and len(stored["history"]) == 2 and (run / "checkpoint.pt").is_file()
+    status, again, _ = _run(capsys, *argv)  # finished: resumes from the checkpoint, same answer
+    assert status == 0 and json.loads(again) == elite
+    assert json.loads((run / "result.json").read_text())["resumed_from_step"] == 4
+
+
+def test_table_for_user_regimes(capsys):
+    status, out, _ = _run(capsys, "nss", "table", *TINY, "--resolution", "8", "--classes", "10", "--channels", "1",
+                          "--flops", "50k,100k", "--json")
+    rows = json.loads(out)
+    assert status == 0 and [r["regime"] for r in rows] == ["0.05MF", "0.1MF"]
+    for row in rows:
+        assert row["elite"]["in_band"] >= row["expanded"]["in_band"]
+
+
+def test_study_run_trains_a_population_of_a_network_space(capsys, tmp_path):
+    db = tmp_path / "s.db"
+    status, out, err = _run(capsys, "study", "run", "pop", "--space", "nss:d1-2w1-8_d1-1w4-8_d1-2w2-8", "--n", "4",
+                            "--evaluator", "complexity", "--dataset", "cifar10", "--db", str(db), "--json")
+    assert status == 0, err
+    from archspace.spaces.registry import get_space
+    from archspace.study import Study
+
+    study = Study.load("pop", str(db))
+    trials = study.trials()
+    assert len(trials) == 4
+    space = get_space("nss:d1-2w1-8_d1-1w4-8_d1-2w2-8")
+    for trial in trials:
+        space.validate(trial.arch)
