@@ -11,7 +11,11 @@ together by minimizing the leave-one-out negative log predictive posterior (thes
 
     -(1/n) sum_i log p(y_i | y_{-i}, A),
 
-not the marginal likelihood. With K = k(A, A) + noise I, the leave-one-out predictive of point i
+not the marginal likelihood (``objective="posterior"``, the default of ``LearnedKernelGP``). The ablations of the thesis's
+Table 2.6 are ``objective="marginal"`` (the mean negative log marginal likelihood of y) and
+``objective="euclidean"`` (Euclidean regression: the encoder is trained so that embedding
+distances regress the standardized objective differences, ``||z_i - z_j|| ~ |y_i - y_j| / 2``,
+while s, l, m and the noise follow the marginal likelihood on the detached embeddings). With K = k(A, A) + noise I, the leave-one-out predictive of point i
 is Gaussian with variance 1 / [K^-1]_ii and residual [K^-1 (y - m)]_i / [K^-1]_ii (Sundararajan
 & Keerthi 2001) -- one Cholesky per step. This is exactly what gpytorch's
 ``LeaveOneOutPseudoLikelihood`` computes (a test checks the two agree); it is written out in
@@ -22,13 +26,15 @@ times the LSTM itself, and BO trains hundreds of these kernels.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from archspace.errors import UsageError
 from archspace.search.gp import Standardizer
 
 _LOG_2PI = math.log(2.0 * math.pi)
+OBJECTIVES = ("posterior", "marginal", "euclidean")
 
 
 @dataclass(frozen=True)
@@ -42,14 +48,22 @@ class LearnedKernelConfig:
     jitter: float = 1e-6
 
 
+def check_objective(objective: str) -> str:
+    """``objective`` if it names a kernel training objective, else a UsageError listing them."""
+    if objective not in OBJECTIVES:
+        raise UsageError(f"kernel objective must be one of {list(OBJECTIVES)}, got {objective!r}")
+    return objective
+
+
 def _torch():  # noqa: ANN202
     import torch
 
     return torch
 
 
-def build_kernel_gp(n_features: int, config: LearnedKernelConfig):  # noqa: ANN201
+def build_kernel_gp(n_features: int, config: LearnedKernelConfig, objective: str = "posterior"):  # noqa: ANN201
     """The trainable module: Bi-LSTM encoder + RBF kernel hyperparameters + constant mean."""
+    check_objective(objective)
     torch = _torch()
     from torch import nn
 
@@ -89,7 +103,43 @@ def build_kernel_gp(n_features: int, config: LearnedKernelConfig):  # noqa: ANN2
             residual = (precision @ (y - self.mean)) / diag
             return 0.5 * (-torch.log(diag) + residual.pow(2) * diag + _LOG_2PI).mean()
 
+        def marginal_nll(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            """Mean negative log marginal likelihood of ``y`` given embeddings ``z``."""
+            chol = torch.linalg.cholesky(self.train_covariance(z))
+            residual = (y - self.mean).unsqueeze(-1)
+            alpha = torch.cholesky_solve(residual, chol)
+            logdet = 2.0 * torch.log(chol.diagonal()).sum()
+            return 0.5 * ((residual * alpha).sum() + logdet) / len(y) + 0.5 * _LOG_2PI
+
+        def objective(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            """The training loss of ``objective`` (see the module docstring)."""
+            if objective == "posterior":
+                return self.loo_nlpp(x, y)
+            z = self.embed(x)
+            if objective == "marginal":
+                return self.marginal_nll(z, y)
+            distance = (z.unsqueeze(1) - z.unsqueeze(0)).pow(2).sum(-1).add(1e-9).sqrt()
+            target = 0.5 * (y.unsqueeze(1) - y.unsqueeze(0)).abs()
+            return (distance - target).pow(2).mean() + self.marginal_nll(z.detach(), y)
+
     return ArchitectureKernelGP()
+
+
+def save_kernels(models: list[LearnedKernelGP], path: str) -> None:
+    """Write trained kernels (encoder weights and hyperparameters) for kernel transfer."""
+    torch = _torch()
+    payload = [{"config": asdict(m.config), "objective": m.objective, "n_features": m.n_features,
+                "state": m.module.state_dict()}
+               for m in models if m.module is not None]
+    if not payload:
+        raise UsageError("no trained kernel to save: the search has not fitted one yet")
+    torch.save(payload, path)
+
+
+def load_kernels(path: str) -> list[dict]:
+    """The kernels ``save_kernels`` wrote: dicts of config, n_features and state."""
+    torch = _torch()
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 class LearnedKernelGP:
@@ -100,29 +150,38 @@ class LearnedKernelGP:
     computing EI).
     """
 
-    def __init__(self, config: LearnedKernelConfig | None = None) -> None:
+    def __init__(self, config: LearnedKernelConfig | None = None, objective: str = "posterior") -> None:
         self.config = config or LearnedKernelConfig()
+        self.objective = check_objective(objective)
         self.standardizer = Standardizer()
         self.loss_trace: list[float] = []
         self.module = None
         self._train_z = None
         self._chol = None
         self._alpha = None
+        self.n_features = 0
 
-    def fit(self, seqs: np.ndarray, y: np.ndarray, seed: int) -> LearnedKernelGP:
-        """Train encoder + hyperparameters from scratch on (seqs, y) by the LOO objective."""
+    def fit(self, seqs: np.ndarray, y: np.ndarray, seed: int, state: dict | None = None) -> LearnedKernelGP:
+        """Train encoder + hyperparameters from scratch on (seqs, y) by ``self.objective``.
+
+        ``state``: a transferred kernel (``load_kernels``); it is not trained again, only
+        conditioned on (seqs, y) -- the kernel-transfer setting of thesis 2.4.4.
+        """
         torch = _torch()
         x = torch.from_numpy(np.asarray(seqs, dtype=np.float32))
+        self.n_features = int(x.shape[-1])
         self.standardizer = Standardizer.fit(np.asarray(y, dtype=float))
         target = torch.as_tensor(self.standardizer.forward(y), dtype=torch.float32)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = build_kernel_gp(x.shape[-1], self.config)
+            module = build_kernel_gp(x.shape[-1], self.config, self.objective)
+        if state is not None:
+            module.load_state_dict(state)
         optimizer = torch.optim.Adam(module.parameters(), lr=self.config.learning_rate)
         self.loss_trace = []
-        for _ in range(self.config.iterations):
+        for _ in range(0 if state is not None else self.config.iterations):
             optimizer.zero_grad()
-            loss = module.loo_nlpp(x, target)
+            loss = module.objective(x, target)
             loss.backward()
             optimizer.step()
             self.loss_trace.append(float(loss.detach()))

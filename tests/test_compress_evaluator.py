@@ -1,0 +1,93 @@
+"""The distillation evaluator on scikit-learn's digits: the cached teacher, best-epoch A(x) on the
+held-out split, the reward, invalid candidates at -1, the contract, and the final stage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from archspace.checks import check_evaluator
+from archspace.compress.distill import DistillConfig
+from archspace.compress.setup import CompressionSetup
+from archspace.compress.workflow import (
+    CompressionConfig,
+    Method,
+    finetune_top,
+    reselect,
+    run_compression,
+)
+from archspace.errors import UsageError
+from archspace.evaluators.compress import CompressionEvaluator
+from archspace.families.teacher.spec import GraphLayer, TeacherGraph
+
+TEACHER = [{"kind": "conv", "width": 8, "kernel": 3, "relu": True}, {"kind": "conv", "width": 8, "kernel": 3, "relu": True},
+           {"kind": "max_pool", "kernel": 2, "stride": 2}, {"kind": "conv", "width": 16, "kernel": 3, "relu": True},
+           {"kind": "global_pool"}, {"kind": "linear"}]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    return CompressionSetup(teacher=TEACHER, dataset="digits", train_subset=400, val_size=200,
+                            teacher_training=DistillConfig(epochs=4, loss="ce", lr=0.1, batch_size=16),
+                            cache_dir=str(tmp_path_factory.mktemp("teachers")))
+
+
+def test_teacher_is_trained_once_and_cached(setup):
+    first = CompressionEvaluator(setup).resources()["teacher"]
+    second = CompressionEvaluator(setup).resources()["teacher"]  # a new evaluator loads the file
+    assert first.path == second.path and first.accuracy == second.accuracy > 30.0
+    assert first.params == 8 * 9 + 16 + 8 * 8 * 9 + 16 + 8 * 16 * 9 + 32 + 16 * 10 + 10
+    assert tuple(first.train_logits.shape) == (400, 10)
+
+
+@pytest.mark.parametrize("loss", ["kl", "mse"])
+def test_a_candidate_is_distilled_and_rewarded(setup, loss):
+    evaluator = CompressionEvaluator(setup, DistillConfig(epochs=2, loss=loss, lr=0.1, batch_size=16))
+    space = evaluator.space()
+    arch = space.sample(np.random.default_rng(0))
+    result = evaluator.evaluate(arch, 0)
+    teacher = evaluator.resources()["teacher"]
+    m = result.metrics
+    assert m["accuracy"] == max(result.info["history"])  # the best epoch
+    c = 1 - result.cost["params"] / teacher.params
+    assert m["reward"] == pytest.approx(c * (2 - c) * m["accuracy"] / teacher.accuracy)
+    assert result.objective == -m["reward"] and m["inherited_tensors"] > 0
+
+
+def test_an_invalid_candidate_scores_minus_one(setup):
+    evaluator = CompressionEvaluator(setup)
+    layers = list(evaluator.space().teacher_graph.layers)
+    layers[3] = GraphLayer(**{**vars(layers[3]), "inputs": (2, 0)})  # sums 4x4 with 8x8 maps
+    result = evaluator.evaluate(TeacherGraph(tuple(layers)), 0)
+    assert result.metrics == {"reward": -1.0, "valid": 0.0} and result.objective == 1.0
+
+
+def test_evaluator_contract(setup):
+    evaluator = CompressionEvaluator(setup, DistillConfig(epochs=1, lr=0.1, batch_size=64))
+    archs = evaluator.space().sample_batch(np.random.default_rng(1), 2)
+    assert check_evaluator(evaluator, archs) == {"evaluations": 2}
+
+
+def test_bad_evaluator_options(setup):
+    with pytest.raises(UsageError, match="fine-tuning"):
+        CompressionEvaluator(setup, DistillConfig(loss="ce"))
+    with pytest.raises(UsageError, match="resolution"):
+        CompressionEvaluator(setup, space_options={"resolution": 8})
+
+
+def test_the_workflow_and_its_final_stage(setup, tmp_path):
+    config = CompressionConfig(setup=setup, training=DistillConfig(epochs=1, lr=0.1, batch_size=64), seeds=(0,), n_trials=4,
+                               methods=(Method("random", "rs"), Method("tpe", "tpe-ops")), top_k=2,
+                               finetune=DistillConfig(epochs=1, loss="ce", lr=0.05, batch_size=64), db=str(tmp_path / "c.db"))
+    summary = run_compression(config)
+    assert [row["method"] for row in summary["table"]] == ["random", "tpe"]
+    for run in summary["runs"]:
+        assert len(summary["curves"][run["study"]]["reward"]) == 4
+        assert 1 <= len(run["top"]) <= 2 and run["best"] == max(run["top"], key=lambda r: r["reward"])
+    assert reselect(summary)["table"] == summary["table"]
+    from archspace.study import Study
+
+    evaluator = CompressionEvaluator(setup, config.training)
+    again = finetune_top(Study.load("random-s0", config.db), evaluator, 2, config.finetune)
+    first = next(r for r in summary["runs"] if r["study"] == "random-s0")["top"]
+    assert [r["val_accuracy"] for r in again] == [r["val_accuracy"] for r in first]  # replayed exactly
