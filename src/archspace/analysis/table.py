@@ -4,7 +4,9 @@ A trial table has one row per trained (or looked-up) model and these columns:
 
 - ``error`` (required): the number to minimize, e.g. top-1 error in percent;
 - ``group``: the population the model belongs to (design space, study name ...);
-- ``flops``, ``params``, ``acts``, ``time`` (optional): cost statistics, any consistent unit;
+- ``flops``, ``params``, ``acts``, ``time``, ``latency_ms``, ``throughput`` (optional): cost
+  statistics, any consistent unit (``throughput`` is images/s: higher is better, see
+  ``HIGHER_IS_BETTER``; the measured ones come from ``archspace.evaluators.measured``);
 - anything else (``name``, ``arch``, ``depth``, ``w4``, ``b``, ``g``, ``e_fit`` ...) is carried along.
 
 Tables come from a study's ``trials_dataframe()`` or from any CSV with an error or accuracy column.
@@ -22,7 +24,9 @@ import pandas as pd
 
 from archspace.errors import DataError, UsageError
 
-COST_COLUMNS: tuple[str, ...] = ("flops", "params", "acts", "time")
+COST_COLUMNS: tuple[str, ...] = ("flops", "params", "acts", "time", "latency_ms", "throughput")
+# Cost columns where more is better (a Pareto front over them maximizes the cost).
+HIGHER_IS_BETTER: frozenset[str] = frozenset({"throughput"})
 
 # Column names recognized without being named explicitly, tried in order.
 ERROR_CANDIDATES: tuple[str, ...] = ("error", "top1_err", "err", "objective", "val_error", "test_error", "value")
@@ -33,6 +37,8 @@ COST_CANDIDATES: dict[str, tuple[str, ...]] = {
     "params": ("params", "cost_params", "cost.params", "param_count", "num_params", "parameters"),
     "acts": ("acts", "cost_acts", "cost.acts", "activations", "infer_macts", "macts"),
     "time": ("time", "cost_seconds", "cost.seconds", "seconds", "infer_step_time", "train_seconds"),
+    "latency_ms": ("latency_ms", "cost_latency_ms", "cost.latency_ms", "latency"),
+    "throughput": ("throughput", "cost_throughput", "cost.throughput", "infer_samples_per_sec", "samples_per_sec"),
 }
 
 
