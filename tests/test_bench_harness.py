@@ -134,7 +134,7 @@ def test_cli_bench_nb201_json_and_errors(tmp_path, capsys) -> None:
     assert (tmp_path / "curves.svg").is_file() and (tmp_path / "runs.jsonl").is_file()
     for argv, message in [
         (["--algorithms", "rs,xx"], "unknown search algorithm 'xx'"),
-        (["--budget", "0"], "budget must be a positive integer"),
+        (["--budget", "0"], "--budget must be an integer >= 1"),
         (["--search-metric", "cifar10_valid"], "unknown NAS-Bench-201 metric"),
         (["--ops", "nor_conv_5x5"], "unknown op"),
         (["--algorithms", "na-rs", "--criterion", "mode"], "unknown neighborhood criterion"),

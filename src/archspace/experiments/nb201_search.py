@@ -5,8 +5,16 @@ metric (CIFAR-10 validation accuracy by default). A run records, after each eval
 best search-metric accuracy seen so far and the cell the strategy would select (its
 ``recommend()``, e.g. the best-criterion center for neighborhood-aware search). The report gives
 best-so-far curves with 95% confidence bands and the test accuracy of the finally selected cell
-on CIFAR-10, CIFAR-100 and ImageNet16-120 (the last two are transfer: the search never saw them),
-against the best cell of the table.
+on CIFAR-10, CIFAR-100 and ImageNet16-120, against the best cell of the table. The headline
+metric is the test accuracy on the searched dataset (``<dataset>_test_200``); the other two are
+transfer (the search never saw them).
+
+Protocols (``PROTOCOLS``): ``mean`` (the ``<dataset>_valid_200`` column, a mean over the
+benchmark's training seeds), ``sample`` (one training seed's ``valid_200`` drawn per evaluation,
+the noisy protocol) and ``valid12`` (the 12-epoch fidelity ``<dataset>_valid_12`` searched, the
+200-epoch test accuracy reported). Peers (registry metadata ``peer=True``: Optuna, hyperopt,
+SMAC3) run at their libraries' defaults; ``summarize`` adds a Welch test of our best algorithm
+against the best peer.
 
 Strategies are driven directly against the in-memory table (no study database), runs go to
 ``workers`` processes, and each finished run is appended to ``runs.jsonl`` in the output folder
@@ -39,6 +47,7 @@ from archspace.progress import ProgressBar
 from archspace.report.nb201_search import write_report
 from archspace.search.base import SearchExhausted
 from archspace.search.registry import (
+    STRATEGIES,
     check_requirements,
     is_model_based,
     make_strategy,
@@ -49,6 +58,30 @@ from archspace.spaces.nb201 import NB201Space
 
 TEST_METRICS: tuple[str, ...] = tuple(f"{d}_test_200" for d in DATASETS)
 RUNS_FILE = "runs.jsonl"
+# protocol -> (search metric template, seed mode)
+PROTOCOLS: dict[str, tuple[str, str]] = {
+    "mean": ("{dataset}_valid_200", "mean"),
+    "sample": ("{dataset}_valid_200", "sample"),
+    "valid12": ("{dataset}_valid_12", "mean"),
+}
+
+
+def protocol_metric(protocol: str, dataset: str) -> tuple[str, str]:
+    """(search metric, seed mode) of a protocol on a dataset; a UsageError for unknown names."""
+    if protocol not in PROTOCOLS:
+        raise UsageError(f"unknown protocol {protocol!r}; known: {list(PROTOCOLS)}")
+    template, seed_mode = PROTOCOLS[protocol]
+    return MetricName.parse(template.format(dataset=dataset)).column, seed_mode
+
+
+def is_peer(algorithm: str) -> bool:
+    """Whether an algorithm is a peer library's (metadata ``peer``), ``na-`` wrappers excluded."""
+    return not algorithm.startswith("na-") and bool(STRATEGIES.entry(algorithm).get("peer", False))
+
+
+def headline_metric(search_metric: str) -> str:
+    """The test metric reported first: the searched dataset's 200-epoch test accuracy."""
+    return f"{MetricName.parse(search_metric).dataset}_test_200"
 
 
 @dataclass(frozen=True)
@@ -79,8 +112,18 @@ class BenchConfig:
         for algorithm in algorithms:
             check_requirements(algorithm)  # a missing optional package (e.g. optuna) fails here
         NB201Benchmark(metric=metric, seed_mode=self.seed_mode)  # metric/seed-mode combination
-        return BenchConfig(algorithms, int(self.budget), int(self.runs), metric, int(self.seed),
-                           self.seed_mode, self.ops, self.options)
+        ops = tuple(self.ops) if self.ops else None
+        checked = BenchConfig(algorithms, int(self.budget), int(self.runs), metric, int(self.seed),
+                              self.seed_mode, ops, self.options)
+        space = checked.space()  # unknown ops -> UsageError
+        if len(space.ops) < 2:
+            raise UsageError(f"the op mask must leave at least two ops (a one-op space has a single cell), "
+                             f"got {list(space.ops)}")
+        size = len(space.allowed_indices)
+        if checked.budget > size:
+            raise UsageError(f"budget {checked.budget} is larger than the space ({size} cells over ops "
+                             f"{list(space.ops)}): every run would evaluate every cell")
+        return checked
 
     def space(self) -> NB201Space:
         return NB201Space(ops=self.ops) if self.ops else NB201Space()
@@ -126,7 +169,7 @@ def run_search(
     space = space or config.space()
     benchmark = benchmark or NB201Benchmark(metric=config.search_metric, seed_mode=config.seed_mode, space=space)
     seed = run_seed(config.seed, run)
-    strategy = make_strategy(algorithm, space, seed=seed, **dict(config.options.get(algorithm, {})))
+    strategy = make_strategy(algorithm, space, seed=seed, **_with_budget(algorithm, config))
     recommend: Callable[[], Any] = getattr(strategy, "recommend", lambda: None)
     evaluated: list[int] = []
     observed: list[float] = []
@@ -149,6 +192,18 @@ def run_search(
         selected.append(benchmark_index_of(choice) if choice is not None else best_index)
     return RunRecord(algorithm, run, config.key(algorithm), evaluated, observed, selected,
                      time.perf_counter() - start)
+
+
+def _with_budget(algorithm: str, config: BenchConfig) -> dict[str, Any]:
+    """The algorithm's options, plus ``n_trials = budget`` for a strategy that takes it (SMAC's
+    facades size their initial design from the declared number of trials, as a user declares it)."""
+    options = dict(config.options.get(algorithm, {}))
+    base = algorithm.removeprefix("na-")
+    import inspect
+
+    if "n_trials" in inspect.signature(STRATEGIES.get(base).__init__).parameters and "n_trials" not in options:
+        options["n_trials"] = config.budget
+    return options
 
 
 # --- parallel execution with resume -----------------------------------------------------------
@@ -304,6 +359,7 @@ def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Tab
     config = config.checked()
     table = table or NB201Table.load()
     search = table.column(config.search_metric)
+    headline = headline_metric(config.search_metric)
     tests = {m: table.column(m) for m in TEST_METRICS}
     best = {m: float(tests[m].max()) for m in TEST_METRICS}
     best[config.search_metric] = float(search.max())
@@ -316,25 +372,28 @@ def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Tab
         observed = _padded([np.fmax.accumulate(np.nan_to_num(r.observed, nan=-np.inf)) for r in mine], config.budget)
         selected = _padded([r.selected for r in mine], config.budget).astype(np.int64)
         curve_mean, curve_ci = mean_ci(observed)
-        test_curve = tests["cifar10_test_200"][selected]
+        test_curve = tests[headline][selected]
         test_mean, test_ci = mean_ci(test_curve)
         final = selected[:, -1]
-        finals[name] = tests["cifar10_test_200"][final]
+        finals[name] = tests[headline][final]
         entry = {
             "runs": len(mine),
+            "peer": is_peer(name),
             "seconds_per_run": float(np.mean([r.seconds for r in mine])),
             "final_search_metric": _stat(search[final], best[config.search_metric]),
             "curve": {"best_so_far_search": _band(curve_mean, curve_ci),
-                      "selected_cifar10_test": _band(test_mean, test_ci)},
+                      "selected_test": _band(test_mean, test_ci)},
         }
         for metric in TEST_METRICS:
             entry[metric] = _stat(tests[metric][final], best[metric])
         algorithms[name] = entry
     return {
         "config": asdict(config),
+        "headline_metric": headline,
         "best_cell": best,
         "algorithms": algorithms,
         "comparisons": _comparisons(finals),
+        "ours_vs_peers": ours_vs_peers(finals),
     }
 
 
@@ -349,6 +408,28 @@ def _band(mean: np.ndarray, ci: np.ndarray) -> dict[str, list[float]]:
     return {"mean": mean.round(4).tolist(), "ci95": ci.round(4).tolist()}
 
 
+def welch(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided Welch t-test p-value of mean(a) != mean(b); NaN when undefined (no spread)."""
+    if len(a) > 1 and len(b) > 1 and (np.std(a) > 0 or np.std(b) > 0):
+        return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    return float("nan")
+
+
+def ours_vs_peers(finals: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Our best algorithm against the best peer (by mean headline accuracy): difference, Welch p."""
+    ours = {n: v for n, v in finals.items() if not is_peer(n)}
+    peers = {n: v for n, v in finals.items() if is_peer(n)}
+    if not ours or not peers:
+        return {}
+    mine = max(ours, key=lambda n: float(np.mean(ours[n])))
+    theirs = max(peers, key=lambda n: float(np.mean(peers[n])))
+    diff = float(np.mean(ours[mine]) - np.mean(peers[theirs]))
+    p = welch(ours[mine], peers[theirs])
+    verdict = "tie" if not p < 0.05 else ("ours better" if diff > 0 else "peer better")
+    return {"our_best": mine, "best_peer": theirs, "difference": diff, "p_value": p, "verdict": verdict,
+            "runs": [len(ours[mine]), len(peers[theirs])]}
+
+
 def _comparisons(finals: dict[str, np.ndarray]) -> dict[str, Any]:
     """The best algorithm (by mean final CIFAR-10 test accuracy) against every other: Welch t-test."""
     if not finals:
@@ -359,10 +440,7 @@ def _comparisons(finals: dict[str, np.ndarray]) -> dict[str, Any]:
         if name == leader:
             continue
         diff = float(np.mean(finals[leader]) - np.mean(values))
-        if len(values) > 1 and len(finals[leader]) > 1 and (np.std(values) > 0 or np.std(finals[leader]) > 0):
-            p = float(stats.ttest_ind(finals[leader], values, equal_var=False).pvalue)
-        else:
-            p = float("nan")
+        p = welch(finals[leader], values)
         out["against"][name] = {"difference": diff, "p_value": p, "significant_at_0.05": bool(p < 0.05)}
     return out
 
@@ -372,19 +450,21 @@ def _comparisons(finals: dict[str, np.ndarray]) -> dict[str, Any]:
 def summary_rows(summary: dict[str, Any]) -> list[list[Any]]:
     """Table rows: algorithm, runs, final CIFAR-10/100/ImageNet16 test mean +- CI, regret."""
     rows = []
+    headline = summary.get("headline_metric", "cifar10_test_200")
     for name, entry in summary["algorithms"].items():
-        row = [name, entry["runs"]]
+        row = [name + (" (peer)" if entry.get("peer") else ""), entry["runs"]]
         for metric in TEST_METRICS:
             row.append(f"{entry[metric]['mean']:.2f} ± {entry[metric]['ci95']:.2f}")
-        row.append(f"{entry['cifar10_test_200']['regret']:.2f}")
+        row.append(f"{entry[headline]['regret']:.2f}")
         row.append(f"{entry['seconds_per_run'] * 1000:.1f}")
         rows.append(row)
     return rows
 
 
 SUMMARY_COLUMNS = ["algorithm", "runs", "CIFAR-10 test", "CIFAR-100 test", "ImageNet16 test",
-                   "C10 regret", "ms/run"]
+                   "regret", "ms/run"]
 
 
-__all__ = ["SUMMARY_COLUMNS", "TEST_METRICS", "BenchConfig", "RunRecord", "load_records", "mean_ci",
+__all__ = ["PROTOCOLS", "SUMMARY_COLUMNS", "TEST_METRICS", "BenchConfig", "headline_metric", "is_peer",
+           "ours_vs_peers", "protocol_metric", "welch", "RunRecord", "load_records", "mean_ci",
            "run_comparison", "run_search", "run_seed", "summarize", "summary_rows", "write_report"]

@@ -1,7 +1,7 @@
 """The NAS-Bench-201 search comparison's outputs: ``summary.json`` and the curve figure.
 
 ``summary`` is what ``archspace.experiments.nb201_search.summarize`` returns: per algorithm, the
-best-so-far search-metric curve and the selected cell's CIFAR-10 test curve (mean and 95% CI
+best-so-far search-metric curve and the selected cell's test curve on the searched dataset (mean and 95% CI
 half-width per evaluation), and the best cell of the table per metric.
 """
 
@@ -33,17 +33,19 @@ def plot_curves(summary: dict[str, Any], out: Path) -> list[Path]:
 
 
 def curves_figure(summary: dict[str, Any]) -> Figure:
-    """Best-so-far search accuracy and selected cell's CIFAR-10 test accuracy vs evaluations."""
+    """Best-so-far search accuracy and the selected cell's headline test accuracy vs evaluations."""
     metric = summary["config"]["search_metric"]
+    headline = summary.get("headline_metric", "cifar10_test_200")
     panels = (("best_so_far_search", f"best {metric} so far (%)", summary["best_cell"][metric]),
-              ("selected_cifar10_test", "CIFAR-10 test acc. of selected cell (%)",
-               summary["best_cell"]["cifar10_test_200"]))
+              ("selected_test", f"{headline} of selected cell (%)", summary["best_cell"][headline]))
     fig = Figure(figsize=(11, 4.2))
     axes = fig.subplots(1, 2)
     for ax, (key, label, best) in zip(axes, panels, strict=True):
         _draw_panel(ax, summary["algorithms"], key, label, best)
     axes[1].legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"NAS-Bench-201 search, mean and 95% CI over {summary['config']['runs']} runs")
+    config = summary["config"]
+    fig.suptitle(f"NAS-Bench-201 search ({config['search_metric']}, {config['seed_mode']}), mean and 95% CI "
+                 f"over {config['runs']} runs")
     fig.tight_layout()
     return fig
 
@@ -67,4 +69,40 @@ def _draw_panel(ax: Any, algorithms: dict[str, Any], key: str, label: str, best:
     ax.grid(alpha=0.3)
 
 
-__all__ = ["curves_figure", "plot_curves", "write_report"]
+def grid_markdown(grid: dict[str, Any], algorithms: list[str] | None = None) -> str:
+    """A markdown table of a grid summary: per cell, each algorithm's headline test accuracy
+    (mean +- 95% CI; runs in brackets when not the grid's default), then our best vs the best peer."""
+    names = algorithms or list(grid["config"]["algorithms"])
+    default_runs = grid["config"]["runs"]
+    lines = ["| cell | " + " | ".join(names) + " | our best vs best peer: difference (Welch p) |",
+             "|---|" + "---|" * (len(names) + 1)]
+    for cid, cell in grid["cells"].items():
+        parts = []
+        for name in names:
+            entry = cell["algorithms"].get(name)
+            if entry is None:
+                parts.append("-")
+                continue
+            stat = entry[cell["headline_metric"]]
+            text = f"{stat['mean']:.2f} ± {stat['ci95']:.2f}"
+            parts.append(text if entry["runs"] == default_runs else f"{text} [{entry['runs']}]")
+        versus = cell["ours_vs_peers"]
+        verdict = (f"{versus['our_best']} vs {versus['best_peer']}: {versus['difference']:+.3f} "
+                   f"(p = {versus['p_value']:.2g}, {versus['verdict']})") if versus else "-"
+        lines.append(f"| {cid} | " + " | ".join(parts) + f" | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def na_markdown(result: dict[str, Any]) -> str:
+    """A markdown table of the neighborhood-aware harness: NA-X vs X at equal evaluations."""
+    lines = ["| signal | criterion | comparison | evaluations | runs | NA (mean ± 95% CI) | plain | NA - plain | Welch p |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        runs = "/".join(str(n) for n in r.get("runs", []))
+        lines.append(f"| {r['signal']} | {r['criterion']} | na-{r['inner']} vs {r['inner']} | {r['evaluations']} | {runs} | "
+                     f"{r['na']['mean']:.2f} ± {r['na']['ci95']:.2f} | {r['plain']['mean']:.2f} ± {r['plain']['ci95']:.2f} | "
+                     f"{r['difference']:+.3f} | {r['p_value']:.2g} |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["curves_figure", "grid_markdown", "na_markdown", "plot_curves", "write_report"]

@@ -1,0 +1,191 @@
+"""Protocols, the comparison grid, the thesis's NA harness and iso-bo on the real NB201 table."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from archspace.bench.nb201 import NB201Table
+from archspace.cli import main
+from archspace.errors import UsageError
+from archspace.evaluation import Result
+from archspace.experiments.nb201_grid import GridConfig, run_grid
+from archspace.experiments.nb201_na import NAConfig, run_na
+from archspace.experiments.nb201_search import (
+    BenchConfig,
+    ours_vs_peers,
+    protocol_metric,
+    run_comparison,
+    run_search,
+    summarize,
+)
+from archspace.families.nb201.index import benchmark_index_of, isomorphism_class_ids
+from archspace.search.hamming_gp import SpaceGP, kernel_of
+from archspace.search.registry import make_strategy
+from archspace.spaces.nb201 import NB201Space
+
+TABLE = NB201Table.load()
+
+
+def test_protocols_map_to_the_table_columns() -> None:
+    assert protocol_metric("mean", "cifar100") == ("cifar100_valid_200", "mean")
+    assert protocol_metric("sample", "imagenet16-120") == ("imagenet16_valid_200", "sample")
+    assert protocol_metric("valid12", "cifar10") == ("cifar10_valid_12", "mean")
+    with pytest.raises(UsageError, match="unknown protocol"):
+        protocol_metric("valid90", "cifar10")
+
+
+def test_valid12_searches_the_12_epoch_column_and_reports_test_200() -> None:
+    metric, mode = protocol_metric("valid12", "cifar100")
+    config = BenchConfig(algorithms=("rs",), budget=20, runs=2, search_metric=metric, seed_mode=mode)
+    records = run_comparison(config)
+    assert np.allclose(records[0].observed, TABLE.column("cifar100_valid_12")[records[0].evaluated])
+    summary = summarize(records, config)
+    assert summary["headline_metric"] == "cifar100_test_200"
+    finals = TABLE.column("cifar100_test_200")[[r.selected[-1] for r in records]]
+    assert summary["algorithms"]["rs"]["cifar100_test_200"]["mean"] == pytest.approx(finals.mean())
+    assert summary["best_cell"]["cifar100_test_200"] == pytest.approx(73.51, abs=0.005)
+
+
+def test_sample_protocol_draws_one_training_seed_per_evaluation() -> None:
+    config = BenchConfig(algorithms=("rs",), budget=60, runs=1, seed_mode="sample").checked()
+    record = run_search("rs", 0, config)
+    seeds = TABLE.valid_seeds["cifar10"][record.evaluated]
+    observed = np.array(record.observed)
+    assert np.all(np.isclose(seeds, observed[:, None]).any(axis=1))  # each value is one seed's
+    assert not np.allclose(observed, TABLE.column("cifar10_valid_200")[record.evaluated])
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"ops": ("none",)}, "at least two ops"),
+    ({"ops": ("none", "skip_connect"), "budget": 65}, "budget 65 is larger than the space (64 cells"),
+    ({"budget": 15626}, "larger than the space (15625 cells"),
+])
+def test_bad_budgets_and_masks_fail_first(changes: dict, message: str) -> None:
+    with pytest.raises(UsageError, match=message.replace("(", r"\(")):
+        BenchConfig(**{"algorithms": ("rs",), **changes}).checked()
+
+
+def test_ours_vs_peers_is_a_welch_test_of_the_two_leaders() -> None:
+    rng = np.random.default_rng(0)
+    finals = {"rs": rng.normal(93.8, 0.3, 40), "iso-bo": rng.normal(94.3, 0.1, 40),
+              "tpe": rng.normal(94.2, 0.2, 40), "hyperopt-tpe": rng.normal(94.0, 0.2, 40)}
+    versus = ours_vs_peers(finals)
+    assert (versus["our_best"], versus["best_peer"]) == ("iso-bo", "tpe")
+    assert versus["p_value"] == pytest.approx(stats.ttest_ind(finals["iso-bo"], finals["tpe"], equal_var=False).pvalue)
+    assert versus["difference"] == pytest.approx(finals["iso-bo"].mean() - finals["tpe"].mean())
+    assert versus["verdict"] == ("ours better" if versus["p_value"] < 0.05 else "tie")
+
+
+def test_grid_runs_every_cell_resumes_and_restricts_slow_algorithms(tmp_path) -> None:
+    config = GridConfig(algorithms=("rs", "ls", "tpe"), protocols=("mean", "valid12"), budgets=(8, 12),
+                        datasets=("cifar10",), runs=3, runs_for={"tpe": 2}, cells_for={"tpe": ("mean/cifar10/12",)})
+    grid = run_grid(config, out=tmp_path, figures=False)
+    assert set(grid["cells"]) == {"mean/cifar10/8", "mean/cifar10/12", "valid12/cifar10/8", "valid12/cifar10/12"}
+    cell = grid["cells"]["mean/cifar10/12"]
+    assert cell["algorithms"]["tpe"]["runs"] == 2 and cell["algorithms"]["rs"]["runs"] == 3
+    assert cell["ours_vs_peers"]["best_peer"] == "tpe"
+    assert "tpe" not in grid["cells"]["mean/cifar10/8"]["algorithms"]
+    log = tmp_path / "mean-cifar10-12" / "runs.jsonl"
+    lines = log.read_text().splitlines()
+    assert len(lines) == 8
+    again = run_grid(config, out=tmp_path, figures=False)
+    assert log.read_text().splitlines() == lines  # resumed: nothing re-run
+    resumed = again["cells"]["mean/cifar10/12"]["algorithms"]
+    assert {n: e["cifar10_test_200"] for n, e in resumed.items()} == {
+        n: e["cifar10_test_200"] for n, e in cell["algorithms"].items()}
+    assert json.loads((tmp_path / "grid_summary.json").read_text())["config"]["runs_for"] == {"tpe": 2}
+
+
+def test_grid_refuses_bad_restrictions_before_running() -> None:
+    with pytest.raises(UsageError, match="cells outside the grid"):
+        GridConfig(algorithms=("rs",), cells_for={"rs": ("mean/cifar10/77",)}).checked()
+    with pytest.raises(UsageError, match="not in the grid"):
+        GridConfig(algorithms=("rs",), runs_for={"tpe": 3}).checked()
+    with pytest.raises(UsageError, match="unknown protocol"):
+        GridConfig(algorithms=("rs",), protocols=("mean", "valid90")).checked()
+
+
+def test_na_harness_is_the_thesis_protocol_over_any_inner_strategy(tmp_path) -> None:
+    config = NAConfig(inner=("rs", "re"), signals=("valid_200",), criteria=("median",), centers=4, n_nbr=5, runs=2)
+    bench = config.checked().bench("valid_200", "median")
+    assert bench.budget == 20 and bench.algorithms == ("na-rs", "na-re", "rs", "re")
+    assert bench.options["na-rs"] == {"n_nbr": 4, "distance": 1, "criterion": "median"}  # 5 cells incl. center
+    result = run_na(config, out=tmp_path)
+    rows = {r["inner"]: r for r in result["rows"]}
+    assert set(rows) == {"rs", "re"} and all(r["evaluations"] == 20 for r in rows.values())
+    assert (tmp_path / "na_summary.json").is_file()
+    with pytest.raises(UsageError, match="without 'na-'"):
+        NAConfig(inner=("na-rs",)).checked()
+
+
+def test_cli_grid_and_na_one_line_errors(capsys) -> None:
+    for argv, message in [
+        (["bench", "nb201-grid", "--algorithms", "rs", "--budgets", "10,x"], "is not a positive integer"),
+        (["bench", "nb201-grid", "--algorithms", "rs", "--runs-for", "rs"], "expected NAME=VALUE"),
+        (["bench", "nb201-grid", "--algorithms", "rs,nope"], "unknown search algorithm 'nope'"),
+        (["bench", "nb201-na", "--signals", "valid_90"], "unknown signal"),
+        (["bench", "nb201", "--ops", "none", "--runs", "1"], "at least two ops"),
+        (["bench", "nb201", "--protocol", "valid12", "--dataset", "mnist"], "unknown NAS-Bench-201 dataset"),
+    ]:
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+
+
+def test_space_gp_posterior_equals_the_dense_formula() -> None:
+    """Incremental posterior over every point == the textbook GP computed densely (and after a refit)."""
+    rng = np.random.default_rng(1)
+    points = rng.integers(0, 4, size=(120, 6))
+    gp = SpaceGP(points, kernel="matern52", ard=True, weight=0.4, noise=0.05)
+    rows = rng.choice(120, 25, replace=False)
+    values = rng.normal(size=25) + points[rows, 0]
+    for row, value in zip(rows, values, strict=True):
+        gp.add(int(row), float(value))
+    for _ in range(2):
+        mismatch = (points[:, None, :] != points[None, :, :]) @ gp.weights
+        k = kernel_of(mismatch, "matern52")
+        y = (values - values.mean()) / values.std()
+        gram = k[np.ix_(rows, rows)] + gp.noise * np.eye(25)
+        alpha = np.linalg.solve(gram, y)
+        amplitude = y @ alpha / 25
+        mean = k[:, rows] @ alpha
+        var = amplitude * (1.0 - np.einsum("ij,ji->i", k[:, rows], np.linalg.solve(gram, k[rows, :])))
+        got_mean, got_std = gp.posterior()
+        assert np.allclose(got_mean, mean, atol=1e-8)
+        assert np.allclose(got_std**2, np.maximum(var, 1e-12 * amplitude), atol=1e-8)
+        gp.fit_hyperparameters()
+
+
+def test_iso_bo_never_spends_an_evaluation_on_an_isomorph() -> None:
+    space = NB201Space(ops=("none", "skip_connect", "nor_conv_3x3"))
+    strategy = make_strategy("iso-bo", space, 0, n_init=5)
+    classes = isomorphism_class_ids()
+    valid = TABLE.column("cifar10_valid_200")
+    seen = []
+    from archspace.search.base import SearchExhausted
+
+    for _ in range(1000):
+        try:
+            arch = strategy.ask()
+        except SearchExhausted:
+            break
+        index = benchmark_index_of(arch)
+        seen.append(int(classes[index]))
+        strategy.tell(arch, Result(objective=float(100 - valid[index])))
+    assert len(seen) == len(set(seen)) == space.num_isomorphism_classes()  # every class once, then exhausted
+    assert 100 - strategy.history.best_objective == pytest.approx(valid[space.allowed_indices].max())
+
+
+def test_only_finished_summarizes_an_interrupted_grid_without_running(tmp_path) -> None:
+    small = GridConfig(algorithms=("rs", "re"), protocols=("mean",), budgets=(6,), datasets=("cifar10",), runs=2)
+    run_grid(small, out=tmp_path, figures=False)
+    bigger = GridConfig(algorithms=("rs", "re", "ls"), protocols=("mean",), budgets=(6, 9), datasets=("cifar10",),
+                        runs=5)
+    grid = run_grid(bigger, out=tmp_path, figures=False, only_finished=True)
+    assert set(grid["cells"]) == {"mean/cifar10/6"}  # the empty cell is left out, nothing ran
+    assert {n: e["runs"] for n, e in grid["cells"]["mean/cifar10/6"]["algorithms"].items()} == {"rs": 2, "re": 2}
+    assert len((tmp_path / "mean-cifar10-6" / "runs.jsonl").read_text().splitlines()) == 4
