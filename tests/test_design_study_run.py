@@ -57,7 +57,7 @@ def test_cli_flags_override_yaml_in_dry_run(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_resume_refuses_a_different_recipe_or_space() -> None:
-    config = DesignStudyConfig()
+    config = DesignStudyConfig(epochs=2)
     stored = study_config(config, "anynetx_a")
     check_resumable(stored, study_config(config.replace(n=20), "anynetx_a"), "anynetx_a")  # n may grow
     with pytest.raises(UsageError, match="epochs: stored 2, given 3"):

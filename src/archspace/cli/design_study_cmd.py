@@ -1,6 +1,6 @@
 """``archspace design-study``: compare AnyNetX_A..E and RegNetX populations trained on Fashion-MNIST.
 
-    archspace design-study                                  # small defaults, ~10 minutes on 2 cores
+    archspace design-study                                  # 6 spaces x 32 models, ~12 min on 2 idle cores (estimate)
     archspace design-study --n 20 --epochs 3 --workers 4 --out report/
     archspace design-study --config study.yaml --n 50       # YAML fields, overridden by flags
 
@@ -12,7 +12,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from archspace.cli.common import add_json_flag, print_json, print_table
+from archspace.cli.common import (
+    add_json_flag,
+    check_output_dir,
+    print_json,
+    print_table,
+    read_text_file,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,12 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "per space in one flop regime, a short recipe, one study per space in --db, then the report in --out.",
     )
     parser.add_argument("--config", metavar="FILE", help="YAML file with any of the fields below")
-    parser.add_argument("--n", type=int, help="models per design space (default 8)")
+    parser.add_argument("--n", type=int, help="models per design space (default 32)")
     parser.add_argument("--regime", "--flops", dest="flops", metavar="LO:HI",
                         help="flops regime per image, e.g. 1M:4M (default)")
     parser.add_argument("--spaces", metavar="A,B,...", help="design spaces in order (default anynetx_a..e,regnetx)")
-    parser.add_argument("--epochs", type=int, help="training epochs per model (default 2)")
-    parser.add_argument("--subset", type=int, help="training images per model (default 4000)")
+    parser.add_argument("--epochs", type=int, help="training epochs per model (default 1)")
+    parser.add_argument("--subset", type=int, help="training images per model (default 8000)")
     parser.add_argument("--val-size", type=int, help="held-out validation images (default 2000)")
     parser.add_argument("--batch-size", type=int, help="batch size (default 64)")
     parser.add_argument("--lr", type=float, help="learning rate (default 0.1)")
@@ -46,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no live progress bars")
     parser.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     add_json_flag(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, option_limits={"workers": (0, 1024)})  # 0 = train in this process
 
 
 def resolve_config(args: argparse.Namespace) -> Any:
@@ -58,6 +64,8 @@ def resolve_config(args: argparse.Namespace) -> Any:
         parse_spaces,
     )
 
+    if args.config:
+        read_text_file(args.config, "--config")  # missing, non-UTF-8 or empty: one line, before work
     config = DesignStudyConfig.load(args.config) if args.config else DesignStudyConfig()
     changes: dict[str, Any] = {}
     for name in field_names():
@@ -76,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from archspace.experiments.design_study import design_study_command, run_design_study
 
     config = resolve_config(args)
+    check_output_dir(config.out, "--out")
     if args.dry_run:
         if args.json:
             print_json(config.to_dict())

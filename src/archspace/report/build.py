@@ -20,8 +20,9 @@ from archspace.analysis.bootstrap import bootstrap_best
 from archspace.analysis.edf import error_edf, ks_distance, normalized_edfs
 from archspace.analysis.pareto import compare_at_equal_cost, pareto_front_indices
 from archspace.analysis.random_search import random_search_curve
+from archspace.analysis.significance import bootstrap_interval, pairwise_ks
 from archspace.analysis.summary import design_space_summary
-from archspace.analysis.table import COST_COLUMNS, groups, require_columns
+from archspace.analysis.table import COST_COLUMNS, HIGHER_IS_BETTER, groups, require_columns
 from archspace.analysis.widths import add_model_statistics, block_widths
 from archspace.errors import DataError, UsageError
 from archspace.report import figures
@@ -84,6 +85,7 @@ def analyze_table(table: pd.DataFrame, config: ReportConfig | None = None) -> Re
     summary["edf"] = {name: edf.to_dict() for name, edf in edfs.items()}
     figs["edf"] = (figures.edf_figure(edfs), "Error EDFs: fraction of models with error below e.")
     summary["ks_distance"] = _ks_matrix(by_group)
+    _add_significance(by_group, config, summary)
     _add_normalized_edfs(table, by_group, config, summary, figs)
     _add_bootstrap(by_group, config, summary, figs)
     _add_random_search(by_group, config, summary, figs)
@@ -129,6 +131,17 @@ def _ks_matrix(by_group: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, floa
         value = ks_distance(by_group[a]["error"].to_numpy(dtype=float), by_group[b]["error"].to_numpy(dtype=float))
         matrix[a][b] = matrix[b][a] = value
     return matrix
+
+
+def _add_significance(by_group: Mapping[str, pd.DataFrame], config: ReportConfig, summary: dict[str, Any]) -> None:
+    """Pairwise KS tests of the error EDFs and bootstrap intervals of each group's mean and median."""
+    errors = {name: g["error"].to_numpy(dtype=float) for name, g in by_group.items()}
+    summary["ks_test"] = [test.to_dict() for test in pairwise_ks(errors)]
+    summary["error_intervals"] = {
+        name: {stat: bootstrap_interval(values, stat, config.reps, seed=config.seed).to_dict()
+               for stat in ("mean", "median")}
+        for name, values in errors.items()
+    }
 
 
 def _add_normalized_edfs(table, by_group, config, summary, figs) -> None:
@@ -223,7 +236,7 @@ def _add_pareto(table, config, summary, figs, tables) -> None:
             continue
         costs = table[cost].to_numpy(dtype=float)
         errors = table["error"].to_numpy(dtype=float)
-        front = pareto_front_indices(costs, errors)
+        front = pareto_front_indices(-costs if cost in HIGHER_IS_BETTER else costs, errors)
         summary["pareto"][cost] = [
             {"group": str(table["group"].iloc[i]), cost: float(costs[i]), "error": float(errors[i]),
              **({"name": str(table[label_column].iloc[i])} if label_column else {})}

@@ -104,6 +104,10 @@ def render_html(content: ReportContent, figure_paths: dict[str, dict[str, Path]]
     if "normalized_edf" in content.figures:
         parts.append(_figure_html("normalized_edf", content, figure_paths))
     parts += ["<h3>Kolmogorov-Smirnov distance between EDFs</h3>", _matrix_table(summary["ks_distance"])]
+    if summary.get("ks_test"):
+        parts += ["<h3>Do the EDFs differ? Two-sample KS tests</h3>", _ks_test_table(summary["ks_test"])]
+    if summary.get("error_intervals"):
+        parts += ["<h3>Mean and median error (bootstrap)</h3>", _interval_table(summary["error_intervals"])]
     if summary["bootstrap"]:
         parts += ["<h2>Trends: best value of each statistic (bootstrap)</h2>", _bootstrap_table(summary["bootstrap"])]
         parts += [_figure_html(f"bootstrap_{s}", content, figure_paths) for s in summary["bootstrap"]]
@@ -140,6 +144,23 @@ def _matrix_table(matrix: dict[str, dict[str, float]]) -> str:
     names = list(matrix)
     return html_table(["", *map(escape, names)],
                       ([escape(a), *(f"{matrix[a][b]:.3f}" for b in names)] for a in names))
+
+
+def _ks_test_table(tests: list[dict[str, Any]]) -> str:
+    rows = [[escape(t["a"]), escape(t["b"]), f"{t['statistic']:.3f}", f"{t['pvalue']:.3g}",
+             "yes" if t["pvalue"] < 0.05 else "no"] for t in tests]
+    return (html_table(["space A", "space B", "KS distance D", "p-value", "differ at 5%?"], rows)
+            + "<p>p: chance of a distance at least D if both populations came from one error distribution "
+              "(scipy's two-sample KS test; no correction for the number of pairs).</p>")
+
+
+def _interval_table(intervals: dict[str, dict[str, dict[str, float]]]) -> str:
+    rows = [[escape(name), *(f"{per[s]['value']:.2f} [{per[s]['low']:.2f}, {per[s]['high']:.2f}]"
+                             for s in ("mean", "median"))] for name, per in intervals.items()]
+    level = next(iter(intervals.values()))["mean"]
+    return (html_table(["space", "mean error", "median error"], rows)
+            + f"<p>value [{100 * level['level']:g}% percentile-bootstrap interval, {level['reps']} resamples "
+              "of the population].</p>")
 
 
 def _bootstrap_table(bootstrap: dict[str, dict[str, dict[str, float]]]) -> str:

@@ -33,11 +33,12 @@ class Recipe:
     label_smoothing: cross-entropy smoothing in [0, 1). grad_clip: max global gradient norm
         (None = no clipping). subset: train on this many training examples (seeded draw).
     augment: apply the dataset's augmentation (random crop, flip) to training batches.
-    eval_batch_size: batch size for validation/test inference (None = batch_size on CPU, where
-        small batches are fastest, 1024 on CUDA). eval_each_epoch: measure the
+    eval_batch_size: batch size for validation/test inference (None = max(512, batch_size) on
+        CPU, 1024 on CUDA: no-grad batches can be large). eval_each_epoch: measure the
         validation error after every epoch (else only at the end).
     amp: mixed precision on CUDA ("auto" = bf16 when supported); ignored on CPU.
-    channels_last: NHWC memory format on CUDA. compile: wrap the model in torch.compile.
+    channels_last: NHWC memory format for convolutional models, on CPU and CUDA (faster on both;
+        ``archspace.train.trainer.memory_format_for`` has the rule). compile: torch.compile.
     kd_temperature / kd_weight: knowledge distillation (used when a teacher is given).
     """
 

@@ -34,8 +34,10 @@ class TrainResult:
         budget or divergence stopped a run mid-epoch). images_per_s: training throughput,
         excluding evaluation. flops/params/acts: per-image cost of the trained network (None when
         unknown). peak_memory_mb: CUDA peak allocation, or the process's peak RSS on CPU.
-    val_logits / test_logits: per-example logits as float16; val_labels / test_labels as int64.
-    model: the trained module (not serialized).
+    val_logits / test_logits: per-example logits as float16; val_labels / test_labels as int64
+        (test ones None when the test split was not evaluated).
+    model: the trained module (not serialized). memory_format: ``channels_last`` or
+        ``contiguous``, the layout the model trained in (results are bit-identical per format).
     """
 
     status: TrainStatus
@@ -60,6 +62,7 @@ class TrainResult:
     test_logits: np.ndarray | None = None
     test_labels: np.ndarray | None = None
     model: Any = field(default=None, repr=False, compare=False)
+    memory_format: str = "contiguous"
 
     PREDICTION_KEYS = ("val_logits", "val_labels", "test_logits", "test_labels")
 

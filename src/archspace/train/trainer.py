@@ -3,8 +3,14 @@
 The dataset lives in memory on the training device; each epoch draws one seeded permutation and
 every batch is an index slice of it, augmented on the whole batch at once. Model initialization,
 batch order and augmentation all derive from ``seed`` (the caller's global RNG state is restored
-afterwards), so on CPU the same seed gives bit-identical logits. A NaN/inf loss ends the run with
-status ``diverged``; running out of memory ends it with status ``oom``.
+afterwards), so on CPU the same seed and memory format give bit-identical logits. A NaN/inf loss
+ends the run with status ``diverged``; running out of memory ends it with status ``oom``.
+
+Speed on CPU (see ``benchmarks/bench_train_throughput.py``): convolutional models train in the
+channels-last (NHWC) memory format, which oneDNN's convolutions run 1.1-2.5x faster than NCHW on
+every model that benchmark measured (design-study populations and the small zoo models); the rule
+is in ``memory_format_for``. Validation and test logits are computed in large no-grad batches, and
+``evaluate_test=False`` skips the test split for callers that judge only the validation error.
 """
 
 from __future__ import annotations
@@ -73,6 +79,7 @@ def train(
     progress: ProgressCallback | None = None,
     progress_every: int = 20,
     space: Any = None,
+    evaluate_test: bool = True,
 ) -> TrainResult:
     """Train ``model`` (a spec, built fresh from ``seed``; or a module, trained in place).
 
@@ -82,6 +89,8 @@ def train(
     progress: called with a ``Progress`` every ``progress_every`` steps and after each epoch.
     space: the Space (or Family) that builds a spec ``model`` (e.g. an NB201 space with its C and
         N); default: the family of the spec's kind with its default options.
+    evaluate_test: also compute the test split's logits and error (False: ``test_error`` and
+        ``test_logits`` are None, which saves a full pass over the test split).
     """
     recipe = recipe or Recipe()
     device = resolve_device(device)
@@ -97,7 +106,8 @@ def train(
         module, cost = resolve_model(model, dataset, space)
         module = module.to(device)
         check_output_shape(module, dataset, device)
-        run = _Run(module, dataset, recipe, seed, device, teacher, teacher_logits, cost, progress, progress_every)
+        run = _Run(module, dataset, recipe, seed, device, teacher, teacher_logits, cost, progress, progress_every,
+                   evaluate_test)
         return run.execute()
 
 
@@ -117,6 +127,33 @@ def _subset_index(count: int, size: int, seed: int) -> torch.Tensor:
     return torch.randperm(count, generator=generator)[:size].sort().values
 
 
+CPU_EVAL_BATCH = 512  # no-grad batches on CPU: larger than any training batch, still cache-friendly
+
+
+def memory_format_for(module: nn.Module, device: torch.device, wanted: bool = True) -> torch.memory_format:
+    """The memory format to train ``module`` in: channels-last when ``wanted`` and it has a 2-D conv.
+
+    On CUDA this is the usual NHWC tensor-core layout. On CPU, oneDNN runs channels-last
+    convolutions (and their backward) faster than NCHW on every convolutional model that
+    ``benchmarks/bench_train_throughput.py`` measured, so the rule is the same there; a model
+    without ``Conv2d`` layers (an MLP) keeps the default layout, where NHWC would only add copies,
+    and so does one with ``Conv3d`` layers, whose 5-D weights have no channels-last form.
+    """
+    if not wanted or device.type not in ("cpu", "cuda"):
+        return torch.contiguous_format
+    layers = list(module.modules())
+    if any(isinstance(layer, nn.Conv3d) for layer in layers):
+        return torch.contiguous_format  # 5-D weights (video models, attention cells) have no NHWC layout
+    if any(isinstance(layer, nn.Conv2d) for layer in layers):
+        return torch.channels_last
+    return torch.contiguous_format
+
+
+def format_name(memory_format: torch.memory_format) -> str:
+    """``channels_last`` or ``contiguous`` (as stored in ``TrainResult.memory_format``)."""
+    return "channels_last" if memory_format == torch.channels_last else "contiguous"
+
+
 def param_groups(module: nn.Module, recipe: Recipe) -> list[dict]:
     """One group, or two when weight decay skips BatchNorm parameters and biases (1-D tensors)."""
     return decay_groups(module, recipe.weight_decay, decay_1d=not recipe.no_wd_on_bn_bias)
@@ -127,15 +164,17 @@ class _Run:
 
     def __init__(self, module: nn.Module, dataset: Dataset, recipe: Recipe, seed: int, device: torch.device,
                  teacher: Teacher, teacher_logits: torch.Tensor | None, cost: ModelCost,
-                 progress: ProgressCallback | None, progress_every: int) -> None:
+                 progress: ProgressCallback | None, progress_every: int, evaluate_test: bool = True) -> None:
         self.module, self.dataset, self.recipe, self.seed, self.device = module, dataset, recipe, seed, device
         self.teacher_module = teacher if isinstance(teacher, nn.Module) else None
         self.teacher_logits = None if teacher_logits is None else teacher_logits.to(device)
         self.cost, self.progress, self.progress_every = cost, progress, max(1, progress_every)
         self.precision: Precision = resolve_precision(recipe.amp, device)
-        self.channels_last = device.type == "cuda" and recipe.channels_last
+        self.memory_format = memory_format_for(module, device, recipe.channels_last)
+        self.channels_last = self.memory_format == torch.channels_last
+        self.evaluate_test = evaluate_test
         self.batch_size = min(recipe.batch_size, len(dataset.train))
-        default_eval = recipe.batch_size if device.type == "cpu" else 1024
+        default_eval = max(CPU_EVAL_BATCH, recipe.batch_size) if device.type == "cpu" else 1024
         self.eval_batch_size = recipe.eval_batch_size or default_eval
         self.steps_per_epoch = max(1, len(dataset.train) // self.batch_size)
         self.total_steps = self.steps_per_epoch * recipe.epochs
@@ -316,9 +355,11 @@ class _Run:
                 outputs.append(self.forward(images).float())
         return torch.cat(outputs)
 
-    def _final_logits(self) -> tuple[torch.Tensor, torch.Tensor]:
-        val_logits, test_logits = self.val_logits, self._predict(self.dataset.test)
-        if not (torch.isfinite(val_logits).all() and torch.isfinite(test_logits).all()):
+    def _final_logits(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        val_logits = self.val_logits
+        test_logits = self._predict(self.dataset.test) if self.evaluate_test else None
+        finite = torch.isfinite(val_logits).all() and (test_logits is None or torch.isfinite(test_logits).all())
+        if not finite:
             raise _Diverged("the trained model outputs NaN or infinite logits")
         return val_logits, test_logits
 
@@ -330,12 +371,13 @@ class _Run:
     def _result(self, status: str, message: str, val_logits: torch.Tensor | None,
                 test_logits: torch.Tensor | None, wall_seconds: float) -> TrainResult:
         complete = status == "complete"
+        tested = complete and test_logits is not None
         epochs_run = self.step / self.steps_per_epoch
         last = self.history[-1] if self.history else None
         return TrainResult(
             status=status,  # type: ignore[arg-type]
             val_error=top1_error(val_logits, self.dataset.val.labels) if complete else None,
-            test_error=top1_error(test_logits, self.dataset.test.labels) if complete else None,
+            test_error=top1_error(test_logits, self.dataset.test.labels) if tested else None,
             train_loss=last.train_loss if last and math.isfinite(last.train_loss) else None,
             epochs=round(epochs_run, 4), steps=self.step, train_seconds=self.train_seconds,
             wall_seconds=wall_seconds, images_per_s=self.images_seen / max(self.train_seconds, 1e-9),
@@ -344,9 +386,9 @@ class _Run:
             message=message,
             val_logits=compact_logits(val_logits) if complete else None,
             val_labels=self.dataset.val.labels.cpu().numpy() if complete else None,
-            test_logits=compact_logits(test_logits) if complete else None,
-            test_labels=self.dataset.test.labels.cpu().numpy() if complete else None,
-            model=self.module,
+            test_logits=compact_logits(test_logits) if tested else None,
+            test_labels=self.dataset.test.labels.cpu().numpy() if tested else None,
+            model=self.module, memory_format=format_name(self.memory_format),
         )
 
 
