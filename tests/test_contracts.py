@@ -36,9 +36,10 @@ def test_every_registered_strategy(name):
         for package in strategy_metadata(name)["requires"]:
             pytest.importorskip(package)
     base = name.removeprefix("na-")
-    options = {"bo-learned": {"n_kernels": 2, "n_init": 4}, "bo": {"n_init": 4}}.get(base, {})
+    options = {"bo-learned": {"n_kernels": 2, "n_init": 4}, "bo": {"n_init": 4}, "gp-bandit": {"n_init": 4}}.get(base, {})
     steps = 8 if strategy_metadata(name)["model_based"] else 15
-    report = check_strategy(lambda space, seed: make_strategy(name, space, seed, **options), get_space("nb201"), steps)
+    space = get_space("teacher", teacher="resnet8", resolution=16) if base == "tpe-ops" else get_space("nb201")
+    report = check_strategy(lambda space, seed: make_strategy(name, space, seed, **options), space, steps)
     assert report["asks"] == steps
 
 
@@ -89,7 +90,25 @@ def _evaluator(name: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: AN
         return evaluator, get_space("nb201", **space_options)
     if name == "supernet":
         return _supernet_evaluator(tmp_path_factory), get_space("nb201")
+    if name == "measured":
+        inner = EVALUATORS.get("complexity")("regnetx", resolution=32, num_classes=10)
+        return EVALUATORS.get(name)(inner, batch_sizes=(1, 2), repeats=3, max_seconds=0.2), get_space("regnetx")
+    if name == "compress":
+        return _compress_evaluator(tmp_path_factory)
     raise AssertionError(f"add a cheap configuration of evaluator {name!r} to this test")
+
+
+def _compress_evaluator(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202
+    from archspace.compress.distill import DistillConfig
+    from archspace.compress.setup import CompressionSetup
+
+    teacher = [{"kind": "conv", "width": 4, "kernel": 3, "relu": True}, {"kind": "conv", "width": 4, "kernel": 3},
+               {"kind": "global_pool"}, {"kind": "linear"}]
+    setup = CompressionSetup(teacher=teacher, dataset="digits", train_subset=128, val_size=64,
+                             teacher_training=DistillConfig(epochs=1, loss="ce", batch_size=64),
+                             cache_dir=str(tmp_path_factory.mktemp("teachers")))
+    evaluator = EVALUATORS.get("compress")(setup, DistillConfig(epochs=1, batch_size=64))
+    return evaluator, evaluator.space()
 
 
 def _supernet_evaluator(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN202

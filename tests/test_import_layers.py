@@ -91,7 +91,8 @@ def test_search_never_imports_a_family_builder():
 
 
 def test_nothing_outside_the_cli_imports_it():
-    outside = [n for n in MODULES if not n.startswith("archspace.cli")]
+    # archspace.__main__ is `python -m archspace`, the command line's second entry point
+    outside = [n for n in MODULES if not n.startswith("archspace.cli") and n != "archspace.__main__"]
     found = [v for n in outside for v in _violations(n, ("archspace.cli",)) if v.startswith(n + " ")]
     assert found == []
 

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from archspace.study import RayExecutor, Study
+from archspace.experiments.population import run_population_study
+from archspace.study import InlineExecutor, RayExecutor, Study
 from study_support import PacedTable, make_strategy
+from test_reproducibility import CONFIG as TRAINING
+from test_reproducibility import objectives_by_arch
 
 ray = pytest.importorskip("ray", reason="ray is an optional extra: pip install 'archspace[ray]'")
 
@@ -21,14 +24,19 @@ def test_ray_executor_runs_and_resumes_a_study(tmp_path, monkeypatch):
     inline = Study.create("i", db)
     inline.optimize(make_strategy("population", 30), PacedTable(0.0), 30)
     study = Study.create("r", db)
+    trained_inline, trained_on_ray = tmp_path / "inline.db", tmp_path / "ray.db"
+    run_population_study(TRAINING, trained_inline, executor=InlineExecutor())
     ray.init(num_cpus=2, include_dashboard=False)
     try:
         study.optimize(make_strategy("population", 30), PacedTable(0.0), 20, executor=RayExecutor())
         assert study.counts()["complete"] == 20
         assert ray.is_initialized()  # a Ray that was already running is used, not stopped
         study.optimize(make_strategy("population", 30), PacedTable(0.0), 30, executor=RayExecutor())
+        run_population_study(TRAINING, trained_on_ray, executor=RayExecutor())
     finally:
         ray.shutdown()
+    # real trainings (tests/test_reproducibility.py): bit-identical objectives on Ray and inline
+    assert objectives_by_arch(trained_on_ray) == objectives_by_arch(trained_inline)
     frame = study.trials_dataframe()
     got = frame.set_index("arch_hash")["objective"].sort_index()
     expected = inline.trials_dataframe().set_index("arch_hash")["objective"].sort_index()

@@ -40,11 +40,11 @@ def test_cli_trains_on_real_fashion_mnist(fashion_mnist_dir: Path, tmp_path: Pat
     ("argv", "message"),
     [
         (["train", "no_such_model"], "unknown model 'no_such_model'"),
-        (["train", "anynetx_tiny", "--epochs", "0"], "epochs=0 is invalid"),
+        (["train", "anynetx_tiny", "--epochs", "0"], "--epochs must be an integer >= 1"),
         (["train", "anynetx_tiny", "--dataset", "imagenet"], "unknown dataset 'imagenet'"),
         (["train", "anynetx_tiny", "--data-dir", "/nonexistent/fm"], "/nonexistent/fm"),
         (["train", "anynetx_tiny", "--predictions", "out.txt"], "must name a .npz file"),
-        (["train", "anynetx_tiny", "--recipe", "/nonexistent.yaml"], "recipe file not found"),
+        (["train", "anynetx_tiny", "--recipe", "/nonexistent.yaml"], "--recipe: no such file"),
     ],
 )
 def test_cli_rejects_bad_input_with_one_line(argv: list[str], message: str,

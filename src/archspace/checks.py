@@ -62,16 +62,16 @@ def module_layers(module: Any, input_shape: Sequence[int]) -> list[tuple]:
     seen: list[tuple] = []
 
     def hook(layer: nn.Module, _inputs: Any, _output: Any) -> None:
-        if isinstance(layer, nn.Conv2d):
+        if isinstance(layer, (nn.Conv2d, nn.Conv3d)):  # 3-D kernels are isotropic: listed as `conv`
             seen.append(("conv", layer.kernel_size[0], layer.stride[0], layer.padding[0], layer.groups,
                          layer.in_channels, layer.out_channels))
         elif isinstance(layer, nn.Linear):
             seen.append(("linear", layer.in_features, layer.out_features))
         else:
-            kind = "max_pool" if isinstance(layer, nn.MaxPool2d) else "avg_pool"
+            kind = "max_pool" if isinstance(layer, (nn.MaxPool2d, nn.MaxPool3d)) else "avg_pool"
             seen.append((kind, _first(layer.kernel_size), _first(layer.stride), _first(layer.padding)))
 
-    types = (nn.Conv2d, nn.Linear, nn.MaxPool2d, nn.AvgPool2d)
+    types = (nn.Conv2d, nn.Conv3d, nn.Linear, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool2d, nn.AvgPool3d)
     handles = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, types)]
     was_training = module.training
     module.eval()
@@ -96,7 +96,7 @@ def check_family(family: Family, archs: Sequence[ArchSpec], resolution: int | No
 
     _require(bool(family.kind), f"{type(family).__name__} has no kind")
     spec = family.input_spec(resolution, num_classes, in_channels)
-    shape = (spec["in_channels"], spec["resolution"], spec["resolution"])
+    shape = family.input_shape(spec["resolution"], spec["in_channels"])
     for arch in archs:
         family.validate(arch)
         module = family.build(arch, num_classes=num_classes, in_channels=in_channels)

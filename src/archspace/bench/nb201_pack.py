@@ -1,6 +1,7 @@
 """Build the packaged NAS-Bench-201 table from the public CSV (reproducible, deterministic).
 
-Run ``python -m archspace.bench.nb201_pack [--csv PATH] [--out PATH]``. The CSV (one row per cell
+Run ``python -m archspace.bench.nb201_pack [--csv PATH] --out PATH`` (``--replace-resource``
+rewrites the packaged table; it is never overwritten by default). The CSV (one row per cell
 in the official benchmark's index order; see shared/data/README.md) becomes one compressed
 ``.npz``:
 
@@ -117,9 +118,18 @@ def default_out_path() -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m archspace.bench.nb201_pack", description=__doc__.split("\n")[0])
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV, help=f"source CSV (default {DEFAULT_CSV})")
-    parser.add_argument("--out", type=Path, default=None, help="output .npz (default: the package resource)")
+    parser.add_argument("--out", type=Path, default=None, help="output .npz file")
+    parser.add_argument("--replace-resource", action="store_true",
+                        help="write the packaged resource itself (never done without this flag)")
     args = parser.parse_args(argv)
-    out = args.out or default_out_path()
+    resource = default_out_path()
+    out = args.out or (resource if args.replace_resource else None)
+    if out is None:
+        parser.error("give --out FILE (or --replace-resource to rewrite the packaged table)")
+    if out.expanduser().resolve() == resource and not args.replace_resource:
+        parser.error(f"--out {out} is the packaged resource; add --replace-resource to rewrite it")
+    if out.expanduser().is_dir():
+        parser.error(f"--out {out} is a directory; give a .npz file")
     try:
         meta = pack(args.csv, out)
     except DataError as exc:

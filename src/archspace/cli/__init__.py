@@ -24,12 +24,18 @@ COMMAND_MODULES: tuple[str, ...] = (
     "analyze_cmd",
     "design_study_cmd",
     "study_cmd",
+    "dashboard_cmd",
     "nb201_cmd",
     "train_cmd",
     "committee_cmd",
     "bench_cmd",
     "supernet_cmd",
     "ranking_study_cmd",
+    "scale_cmd",
+    "compress_cmd",
+    "nss_cmd",
+    "oneshot_cmd",
+    "attention_cmd",
 )
 
 
@@ -41,7 +47,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from archspace import __version__
+
     parser = _Parser(prog="archspace", description="Design, search and analyze neural-network design spaces.")
+    parser.add_argument("--version", action="version", version=f"archspace {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     for name in COMMAND_MODULES:

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 from typing import Any
 
-from archspace.cli.common import add_json_flag, parse_list, print_json
+from archspace.cli.common import (
+    add_db_option,
+    add_json_flag,
+    check_output_dir,
+    make_output_dir,
+    parse_list,
+    print_json,
+    read_text_file,
+)
 from archspace.errors import UsageError
+
+# The cost columns a --<cost>-column flag can name (archspace.analysis.table.COST_COLUMNS).
+COST_FLAGS: tuple[str, ...] = ("flops", "params", "acts", "time", "latency_ms", "throughput")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("studies", nargs="*", metavar="STUDY", help="study names in --db (one population each)")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--db", metavar="FILE", help="study database (SQLite file or sqlite:/// URL)")
+    add_db_option(source)
     source.add_argument("--csv", metavar="FILE", action="append", help="CSV of models; repeat to join several files")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     columns = parser.add_argument_group("CSV columns (detected by name when not given)")
@@ -32,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     columns.add_argument("--accuracy-column", help="column with accuracy; error = 100 - accuracy (or 1 - accuracy)")
     columns.add_argument("--group-column", help="column naming each model's population")
     columns.add_argument("--name-column", help="column naming each model")
-    for cost in ("flops", "params", "acts", "time"):
-        columns.add_argument(f"--{cost}-column", metavar="COLUMN", help=f"column holding {cost}")
+    for cost in COST_FLAGS:
+        columns.add_argument(f"--{cost.replace('_', '-')}-column", metavar="COLUMN", help=f"column holding {cost}")
     columns.add_argument("--join-on", metavar="COLUMN", help="join several --csv files on this column")
     columns.add_argument("--key-before", metavar="TEXT",
                          help="cut join keys at the first TEXT (timm: --key-before . joins resnet50.a1_in1k to resnet50)")
@@ -47,14 +57,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     analysis.add_argument("--cost-bins", type=int, default=5, help="cost bins of the equal-cost table (default 5)")
     analysis.add_argument("--title", default=None, help="report title")
     add_json_flag(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, path_options={"out": "dir"})
 
 
 def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    check_output_dir(args.out, "--out")
+    for path in args.csv or ():
+        read_text_file(path, "--csv")
     from archspace.report.build import ReportConfig
     from archspace.report.html import write_report
 
-    started = time.perf_counter()
     table, space_summaries, source = load_table(args)
     config = ReportConfig(
         title=args.title or f"archspace analysis of {source}",
@@ -67,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         space_summaries=space_summaries,
         notes={"source": source},
     )
-    paths = write_report(table, Path(args.out), config)
+    paths = write_report(table, make_output_dir(args.out), config)
     seconds = time.perf_counter() - started
     if args.json:
         print_json({"html": str(paths.html), "summary": str(paths.summary), "models": len(table), "seconds": seconds})
@@ -80,7 +93,7 @@ def load_table(args: argparse.Namespace) -> tuple[Any, dict[str, dict[str, Any]]
     """The trial table, space summaries per group, and a one-line description of the source."""
     from archspace.analysis.table import ColumnMap, load_csv, load_studies
 
-    costs = {c: getattr(args, f"{c}_column") for c in ("flops", "params", "acts", "time") if getattr(args, f"{c}_column")}
+    costs = {c: getattr(args, f"{c}_column") for c in COST_FLAGS if getattr(args, f"{c}_column")}
     columns = ColumnMap(args.error_column, args.accuracy_column, args.group_column, args.name_column, costs)
     if args.csv:
         if args.studies:

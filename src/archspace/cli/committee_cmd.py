@@ -12,10 +12,17 @@ committees.csv (singles, ensembles and the cascade front on the test split) and 
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
-from archspace.cli.common import add_json_flag, parse_number, print_json, print_table
+from archspace.cli.common import (
+    add_db_option,
+    add_json_flag,
+    check_output_dir,
+    make_output_dir,
+    parse_number,
+    print_json,
+    print_table,
+    read_json_file,
+)
 from archspace.errors import DataError, UsageError
 
 
@@ -27,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--predictions", metavar="DIR", help="folder of .npz files (predictions|logits, ground_truth|labels)")
     source.add_argument("--study", metavar="NAME", help="a study whose trials stored validation/test logits")
-    parser.add_argument("--db", default="archspace.db", help="study database (with --study)")
+    add_db_option(parser, help_what="study database (with --study)")
     parser.add_argument("--costs", metavar="FILE", help="JSON {model: flops} (else costs.json in DIR or 'flops' in each file)")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--target-flops", metavar="X", help="maximize accuracy with average flops <= X (e.g. 300M)")
@@ -41,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-fronts", action="store_true", help="skip the ensemble and cascade fronts (faster)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for selection.json, committees.csv, committees.png")
     add_json_flag(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, path_options={"out": "dir"})
 
 
 def _target_accuracy(text: str) -> float:
@@ -56,10 +63,7 @@ def _target_accuracy(text: str) -> float:
 def _read_costs(path: str | None) -> dict[str, float] | None:
     if path is None:
         return None
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"--costs {path}: cannot read a JSON object ({exc})") from None
+    data = read_json_file(path, "--costs")
     if not isinstance(data, dict) or not all(isinstance(v, (int, float)) for v in data.values()):
         raise DataError(f"--costs {path}: must map model names to numbers")
     return {str(k): float(v) for k, v in data.items()}
@@ -88,10 +92,12 @@ def _pools(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    check_output_dir(args.out, "--out")
+    _read_costs(args.costs)
+    config = _config(args)  # bad options fail before any data is read
     from archspace.experiments.committees import run_committees, write_outputs
     from archspace.progress import ProgressBar
 
-    config = _config(args)  # bad options fail before any data is read
     heldout, test = _pools(args)
     with ProgressBar("cascade search", enabled=not args.json) as bar:
         def advance(done: int, total: int) -> None:
@@ -99,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
         report = run_committees(heldout, test, config, fronts=not args.no_fronts,
                                 progress=advance if bar.enabled else None)
-    paths = write_outputs(report, args.out, cost_label="average flops per example")
+    paths = write_outputs(report, make_output_dir(args.out), cost_label="average flops per example")
     if args.json:
         print_json({**report.to_dict(), "outputs": {k: str(v) for k, v in paths.items()}})
         return 0

@@ -12,8 +12,9 @@ import shlex
 import sys
 from typing import Any
 
-from archspace.cli.common import add_json_flag, print_json, print_table
+from archspace.cli.common import add_json_flag, check_seeds, print_json, print_table
 from archspace.cli.supernet_cmd import add_data_args, add_supernet_args, apply_threads, spos_recipe
+from archspace.errors import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,10 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bn-batch-size", type=int, default=128)
     p.add_argument("--variation-list", action="store_true", help="list the known variation switches and exit")
     add_json_flag(p)
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, path_options={"out": "dir"})
 
 
 def run(args: argparse.Namespace) -> int:
+    seeds = check_seeds([int(s) for s in args.seeds.split(",") if s.strip() and _is_int(s, "--seeds")])
+    if not seeds and not args.variation_list:
+        raise UsageError(f"--seeds: no seed given, got {args.seeds!r}")
     from archspace.experiments.ranking_study import (
         VARIATIONS,
         RankingStudyConfig,
@@ -54,7 +58,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     apply_threads(args)
     n, c = PRESETS[args.preset]
-    seeds = tuple(int(s) for s in parse_list(args.seeds, "--seeds seed") if _is_int(s, "--seeds"))
     config = RankingStudyConfig(
         out_dir=args.out, dataset=args.dataset, data_dir=args.data_dir, val_size=args.val_size,
         split_seed=args.split_seed, train_subset=args.train_subset,
@@ -87,8 +90,6 @@ def _pm(stat: dict[str, Any]) -> str:
 
 
 def _is_int(text: str, option: str) -> bool:
-    from archspace.errors import UsageError
-
     try:
         int(text)
     except ValueError:

@@ -60,5 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--resolution", type=int, default=224, help="input size for the regime (default 224)")
     parser.add_argument("--classes", type=int, default=1000, help="classes for the regime (default 1000)")
     parser.add_argument("--out", help="write JSON lines to this file instead of stdout")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     add_json_flag(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, path_options={"out": "new-file"})

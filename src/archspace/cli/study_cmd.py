@@ -20,14 +20,22 @@ import os
 import sys
 from typing import Any
 
-from archspace.cli.common import add_json_flag, parse_range, print_json, print_table
+from archspace.cli.common import (
+    DEFAULT_DB,
+    add_db_option,
+    add_json_flag,
+    check_output_file,
+    parse_range,
+    print_json,
+    print_table,
+)
 from archspace.errors import UsageError
 
-DEFAULT_DB = "studies.db"
+__all__ = ["DEFAULT_DB", "register"]
 EVALUATORS = ("train", "nb201", "complexity")  # = archspace.experiments.population.EVALUATOR_KINDS
 # The flags of `study run` that set a PopulationStudyConfig field of the same name.
 CONFIG_FLAGS = ("space", "n", "flops", "params", "acts", "dataset", "evaluator", "epochs", "subset", "seed",
-                "resolution", "device", "data_dir", "stem", "stem_width")
+                "resolution", "device", "data_dir", "stem", "stem_width", "threads")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--stem-width", dest="stem_width", type=int, help="stem width (default 16 / 32)")
     run.add_argument("--device", help="cpu (default), cuda or auto")
     run.add_argument("--data-dir", dest="data_dir", help="directory holding the dataset files")
+    run.add_argument("--threads", type=int, help="torch threads per training (default 1; stored with the "
+                                                 "study, since the thread count changes CPU rounding)")
     where = run.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, nargs="?", const=os.cpu_count() or 1,
                        help="local worker processes (default when given without N: all cores)")
@@ -79,6 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("name")
     export.add_argument("--format", choices=("csv", "parquet", "jsonl"), default="csv")
     export.add_argument("--out", help="output file (default NAME.FORMAT; '-' = stdout for csv/jsonl)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     _add_db(export)
     export.set_defaults(handler=export_study)
 
@@ -89,8 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=os.environ.get("ARCHSPACE_STUDY_DB", DEFAULT_DB),
-                        help=f"study database file or sqlite:/// URL (default {DEFAULT_DB}, or $ARCHSPACE_STUDY_DB)")
+    add_db_option(parser)
 
 
 # --- run -----------------------------------------------------------------------------------------
@@ -107,7 +117,19 @@ def run_study(args: argparse.Namespace) -> int:
         print_json(summary.to_dict())
     else:
         _print_summary(summary)
-    return 0
+    return _all_failed_status(args, summary)
+
+
+def _all_failed_status(args: argparse.Namespace, summary: Any) -> int:
+    """1 with the reason on stderr when trials finished but none completed, else 0."""
+    counts = summary.counts
+    if summary.finished == 0 or counts["complete"] > 0:
+        return 0
+    failed = [t for t in _load(args).trials(("failed", "diverged")) if t.error] or [None]
+    reason = "-" if failed[0] is None else _last_line(failed[-1].error)
+    print(f"archspace: error: no trial of study {args.name} completed ({counts['failed']} failed, "
+          f"{counts['diverged']} diverged); last error: {reason}", file=sys.stderr)
+    return 1
 
 
 def _flag_value(args: argparse.Namespace, key: str) -> Any:
@@ -176,11 +198,13 @@ def _last_line(text: Any) -> str:
 
 
 def export_study(args: argparse.Namespace) -> int:
-    frame = _load(args).trials_dataframe()
     out = args.out or f"{args.name}.{args.format}"
+    if args.format == "parquet" and out == "-":
+        raise UsageError("--format parquet needs a file (--out FILE), not stdout")
+    if out != "-" and check_output_file(out, "--out").exists() and not args.overwrite:
+        raise UsageError(f"--out {out} exists; pass --overwrite to replace it")
+    frame = _load(args).trials_dataframe()
     if args.format == "parquet":
-        if out == "-":
-            raise UsageError("--format parquet needs a file (--out FILE), not stdout")
         try:
             frame.to_parquet(out, index=False)
         except ImportError:

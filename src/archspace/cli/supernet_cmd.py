@@ -1,8 +1,10 @@
 """`archspace supernet train|rank`: train an NB201 single-path supernet; rank cells with its weights.
 
 ``train`` resumes from ``--checkpoint`` when the file exists (same arguments). ``rank`` scores cells
-with inherited weights inside a Study (``--storage``/``--study``), so an interrupted ranking resumes
-where it stopped; ``--ground-truth table:<metric>`` adds correlations against NAS-Bench-201.
+with inherited weights inside a Study (``--db``/``--study``), so an interrupted ranking resumes
+where it stopped; ``--ground-truth table:<metric>`` adds correlations against NAS-Bench-201. The
+study stores the experiment (checkpoint, data, split, BN recompute): a rerun with other settings is
+refused with the differing option named (give another ``--study``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from archspace.cli.common import add_json_flag, parse_list, print_json, print_table
+from archspace.cli.common import (
+    add_db_option,
+    add_json_flag,
+    check_device,
+    parse_list,
+    print_json,
+    print_table,
+    read_text_file,
+)
+from archspace.configs import check_same_config
 from archspace.errors import UsageError
 
 
@@ -72,14 +83,15 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--augment", choices=("none", "standard", "strong"), default="standard")
     add_json_flag(p)
-    p.set_defaults(handler=run_train)
+    p.set_defaults(handler=run_train, path_options={"checkpoint": "file"})
 
 
 def _register_rank(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rank", help="score cells with inherited weights in a resumable study")
     add_data_args(p)
     p.add_argument("--checkpoint", required=True, help="a `supernet train` checkpoint")
-    p.add_argument("--storage", required=True, help="SQLite file of the study")
+    add_db_option(p)
+    p.add_argument("--storage", dest="db", help=argparse.SUPPRESS)  # the former name of --db
     p.add_argument("--study", default=None, help="study name (default: rank-<checkpoint stem>)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--cells", type=int, default=100, help="rank this many distinct random cells (default 100)")
@@ -131,8 +143,7 @@ def run_train(args: argparse.Namespace) -> int:
     recipe = spos_recipe(args, sampler=args.sampler, share_topology=not args.no_topology_sharing,
                          warmup_epochs=args.warmup_epochs, grad_clip=args.grad_clip,
                          label_smoothing=args.label_smoothing, augment=args.augment)
-    if not Path(args.checkpoint).expanduser().resolve().parent.is_dir():
-        raise UsageError(f"--checkpoint: directory of {args.checkpoint} does not exist")
+    check_device(args.device)
     data = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.split_seed, val_size=args.val_size)
     with ProgressBar("supernet") as bar:
         def progress(event: Any) -> None:
@@ -157,16 +168,28 @@ def run_train(args: argparse.Namespace) -> int:
 def read_cells(path: str) -> list[Any]:
     from archspace.families.nb201.index import parse_cell
 
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"--cells-file: no such file {path}")
-    cells = [parse_cell(line.strip()) for line in file.read_text().splitlines() if line.strip()]
+    text = read_text_file(path, "--cells-file")
+    cells = [parse_cell(line.strip()) for line in text.splitlines() if line.strip()]
     if not cells:
         raise UsageError(f"--cells-file {path} lists no cells")
     return list(dict.fromkeys(cells))
 
 
+def rank_experiment(args: argparse.Namespace, meta: dict[str, Any]) -> dict[str, Any]:
+    """Everything that decides a ranking's numbers; stored with its study, compared on a rerun."""
+    return {"kind": "supernet ranking", "checkpoint": str(Path(args.checkpoint).expanduser().resolve()),
+            "supernet_step": int(meta["step"]), "supernet_seed": meta.get("seed"),
+            "dataset": args.dataset, "data_dir": args.data_dir, "val_size": args.val_size,
+            "split_seed": args.split_seed, "split": args.split, "eval_images": args.eval_images,
+            "bn_batches": args.bn_batches, "bn_batch_size": args.bn_batch_size,
+            "threads": args.threads or 1, "cells_file": args.cells_file}
+
+
 def run_rank(args: argparse.Namespace) -> int:
+    if not Path(args.checkpoint).expanduser().is_file():
+        raise UsageError(f"--checkpoint: no such file {args.checkpoint}")
+    if args.cells_file:
+        read_text_file(args.cells_file, "--cells-file")
     from archspace.analysis.ranking import ranking_summary
     from archspace.evaluators.supernet import SupernetEvaluator
     from archspace.families.nb201.index import benchmark_index_of
@@ -176,6 +199,7 @@ def run_rank(args: argparse.Namespace) -> int:
     from archspace.train.supernet import read_checkpoint
 
     apply_threads(args)
+    check_device(args.device)
     meta = read_checkpoint(args.checkpoint)
     space = NB201Space(meta["config"]["ops"])
     if args.cells_file:
@@ -195,14 +219,16 @@ def run_rank(args: argparse.Namespace) -> int:
         bench = NB201Benchmark(metric=args.ground_truth.removeprefix("table:"))
     evaluator = SupernetEvaluator(args.checkpoint, args.dataset, args.data_dir, args.val_size, args.split_seed,
                                   args.split, args.eval_images, args.bn_batches, args.bn_batch_size,
-                                  device=args.device)
+                                  device=args.device, threads=args.threads)
     name = args.study or f"rank-{Path(args.checkpoint).stem}"
-    study = Study.create(name, args.storage, seed=0, load_if_exists=True,
-                         config={"kind": "supernet ranking", "checkpoint": str(args.checkpoint)})
+    experiment = rank_experiment(args, meta)
+    study = Study.create(name, args.db, seed=0, load_if_exists=True, config=experiment)
+    check_same_config(study.config, experiment, f"study {name!r} in {args.db}",
+                      may_change=("cells_file",))
     study.optimize(FixedList(cells), evaluator, len(cells), progress=not args.json)
     scores = {t.arch: 100.0 - t.objective for t in study.trials(("complete",))}
     order = sorted(cells, key=lambda c: -scores.get(c, -np.inf))
-    out: dict[str, Any] = {"study": name, "storage": args.storage, "cells": len(cells),
+    out: dict[str, Any] = {"study": name, "db": args.db, "cells": len(cells),
                            "bn_recompute": None if evaluator.bn is None else evaluator.bn.describe(),
                            "ranking": [{"cell": c.to_string(), "supernet_accuracy": scores.get(c)} for c in order]}
     if bench is not None:

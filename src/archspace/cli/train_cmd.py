@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from archspace.cli.common import add_json_flag, print_json, print_table
+from archspace.cli.common import (
+    add_json_flag,
+    check_device,
+    check_output_file,
+    print_json,
+    print_table,
+    read_text_file,
+)
 from archspace.errors import UsageError
 from archspace.progress import ProgressBar
 
 
-def _recipe(args: argparse.Namespace) -> Any:
-    from archspace.train import Recipe
+def _recipe(args: argparse.Namespace, text: str | None) -> Any:
+    from archspace.train.recipe import Recipe
 
-    recipe = Recipe.load(args.recipe) if args.recipe else Recipe()
+    recipe = Recipe.from_yaml(text) if text is not None else Recipe()
     overrides = {name: getattr(args, name) for name in ("epochs", "subset", "batch_size", "lr")
                  if getattr(args, name) is not None}
     if args.no_augment:
@@ -27,11 +35,72 @@ def _recipe(args: argparse.Namespace) -> Any:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    for option, path in (("--out", args.out), ("--predictions", args.predictions)):
-        if path is not None and not Path(path).expanduser().resolve().parent.is_dir():
-            raise UsageError(f"{option}: directory of {path} does not exist")
-    if args.predictions is not None and not args.predictions.endswith(".npz"):
-        raise UsageError(f"--predictions must name a .npz file, got {args.predictions!r}")
+    if args.out is not None:
+        check_output_file(args.out, "--out")
+    if args.predictions is not None:
+        check_output_file(args.predictions, "--predictions", suffix=".npz")
+
+
+def _with_stem(arch: Any, args: argparse.Namespace) -> tuple[Any, str | None]:
+    """The small-input stem policy of ``study run`` (``archspace.experiments.population``) for a
+    given spec: an AnyNet/RegNet spec with the paper's stride-2 ImageNet stem that does not fit
+    inputs below 64 pixels (e.g. a zoo RegNet or a line of ``archspace sample`` on 28x28 images) gets
+    the stride-1 CIFAR stem, unless ``--stem`` is given; ``--stem`` / ``--stem-width`` set it."""
+    import dataclasses
+
+    from archspace.data.inputs import known_input
+    from archspace.experiments.population import (
+        SMALL_INPUT,
+        SMALL_INPUT_STEM,
+        SMALL_INPUT_STEM_WIDTH,
+    )
+    from archspace.families.anynet.table import STEM_TYPES
+
+    if getattr(arch, "kind", None) != "anynet":
+        if args.stem or args.stem_width:
+            raise UsageError(f"--stem and --stem-width apply to AnyNet/RegNet specs, not {arch.kind!r}")
+        return arch, None
+    if args.stem is not None and args.stem not in STEM_TYPES:
+        raise UsageError(f"--stem must be one of {', '.join(STEM_TYPES)}, got {args.stem!r}")
+    stem, width, note = args.stem, args.stem_width, None
+    found = known_input(args.dataset)
+    if (stem is None and arch.stem == "simple_stem_in" and found is not None and found.resolution < SMALL_INPUT
+            and not _fits(arch, found.resolution)):
+        stem, width = SMALL_INPUT_STEM, width or SMALL_INPUT_STEM_WIDTH
+        note = (f"archspace: {found.resolution}x{found.resolution} inputs: using stem {stem} (width {width}) "
+                "instead of the spec's stride-2 simple_stem_in (--stem simple_stem_in keeps it)")
+    changes = {k: v for k, v in (("stem", stem), ("stem_width", width)) if v is not None}
+    return (dataclasses.replace(arch, **changes) if changes else arch), note
+
+
+def _fits(arch: Any, resolution: int) -> bool:
+    from archspace.errors import InvalidArchitecture
+    from archspace.families import family_for
+
+    try:
+        family_for(arch).complexity(arch, resolution=resolution)
+    except InvalidArchitecture:
+        return False
+    return True
+
+
+MAX_TRAIN_PARAMS = 1_000_000_000  # 12 GB of fp32 weights, gradients and momentum
+MAX_TRAIN_ACTS = 1_000_000_000    # activations per image (x batch size x 4 bytes, kept for backward)
+
+
+def _check_size(arch: Any, dataset: str) -> None:
+    """Refuse, before any data is loaded, a model far too large to train here (limits named)."""
+    from archspace.data.inputs import known_input
+    from archspace.families import family_for
+
+    found = known_input(dataset)
+    inputs = {} if found is None else {"resolution": found.resolution, "num_classes": found.classes,
+                                       "in_channels": found.channels}
+    cost = family_for(arch).complexity(arch, **inputs)
+    for name, value, limit in (("params", cost.params, MAX_TRAIN_PARAMS), ("acts", cost.acts, MAX_TRAIN_ACTS)):
+        if value > limit:
+            raise UsageError(f"the model has {value:,.0f} {name}, more than MAX_TRAIN_{name.upper()} = {limit:,} "
+                             "that archspace train accepts")
 
 
 def _trainer_events_onto(bar: ProgressBar) -> Callable[[Any], None]:
@@ -53,15 +122,23 @@ def _trainer_events_onto(bar: ProgressBar) -> Callable[[Any], None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspace.data import load_dataset
     from archspace.families import family_for
     from archspace.spaces.registry import resolve_arch
+
+    # every check first, before torch and the data are loaded
+    _check_outputs(args)
+    check_device(args.device)
+    recipe_text = read_text_file(args.recipe, "--recipe") if args.recipe else None
+    arch = family_for(spec := resolve_arch(args.model)).validate(spec)
+    arch, note = _with_stem(arch, args)
+    family_for(arch).validate(arch)
+    _check_size(arch, args.dataset)
+    recipe = _recipe(args, recipe_text)
+    if note:
+        print(note, file=sys.stderr)  # every check passed: say what changed, then start
+    from archspace.data import load_dataset
     from archspace.train import train
 
-    recipe = _recipe(args)
-    _check_outputs(args)
-    arch = resolve_arch(args.model)
-    family_for(arch).validate(arch)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir, seed=args.split_seed, val_size=args.val_size)
     with ProgressBar(f"epoch 1/{recipe.epochs}", enabled=not args.no_progress, transient=False) as bar:
         result = train(arch, dataset, recipe, seed=args.seed, device=args.device,
@@ -110,9 +187,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of initialization, batch order, augmentation")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the train/validation split")
     parser.add_argument("--val-size", type=int, default=None, help="validation examples (dataset default)")
+    parser.add_argument("--stem", default=None,
+                        help="AnyNet/RegNet stem (default: the spec's; res_stem_cifar replaces the stride-2 "
+                             "simple_stem_in below 64x64 inputs, as in `study run`)")
+    parser.add_argument("--stem-width", dest="stem_width", type=int, default=None, help="stem width")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto")
     parser.add_argument("--out", default=None, help="write the full result (history, cost) as JSON here")
     parser.add_argument("--predictions", default=None, help="write val/test logits and labels to this .npz")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing --out / --predictions files")
     add_json_flag(parser)
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, path_options={"out": "new-file", "predictions": "new-file:.npz"})

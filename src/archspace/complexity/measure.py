@@ -5,7 +5,7 @@ the table behind ``FlopCounterMode``; they report 2 x multiply-adds and ignore b
 plus one add per output element of every biased conv/linear layer, so the convention matches
 ``archspace.complexity``. A lean dispatch mode applies the formulas: ``FlopCounterMode`` itself
 also tracks the module hierarchy, which costs ~8x the forward pass. acts are output elements of
-Conv2d, Linear and MaxPool2d modules (forward hooks); params are all parameters.
+Conv2d/3d, Linear and MaxPool2d/3d modules (forward hooks); params are all parameters.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from torch.utils.flop_counter import flop_registry
 
 from archspace.complexity.counts import Complexity
 
-_ACT_MODULES = (nn.Conv2d, nn.Linear, nn.MaxPool2d)
+_ACT_MODULES = (nn.Conv2d, nn.Conv3d, nn.Linear, nn.MaxPool2d, nn.MaxPool3d)
 
 
 class _FlopCount(TorchDispatchMode):
@@ -48,7 +48,7 @@ def measure_complexity(module: nn.Module, input_shape: Sequence[int]) -> Complex
         nonlocal acts, bias_adds
         per_image = output.numel() // output.shape[0]
         acts += per_image
-        if isinstance(layer, (nn.Conv2d, nn.Linear)) and layer.bias is not None:
+        if isinstance(layer, (nn.Conv2d, nn.Conv3d, nn.Linear)) and layer.bias is not None:
             bias_adds += per_image
 
     handles = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, _ACT_MODULES)]

@@ -1,6 +1,7 @@
 """In-memory datasets: normalized image tensors split into train / validation / test.
 
-A ``Dataset`` holds three ``Split``s of float32 (N, C, H, W) images and int64 labels, already
+A ``Dataset`` holds three ``Split``s of float32 (N, C, H, W) images (or (N, C, T, H, W) video
+clips) and int64 labels, already
 normalized with the training split's per-channel mean and standard deviation, plus the
 augmentation that suits it. Batches are index slices of these tensors; nothing is decoded per step.
 """
@@ -57,11 +58,11 @@ class Dataset:
 
     @property
     def resolution(self) -> int:
-        """Image side length (height; archspace datasets are square)."""
-        return int(self.train.images.shape[2])
+        """Image side length (archspace datasets are square; clips are (C, T, H, W))."""
+        return int(self.train.images.shape[-1])
 
     @property
-    def image_shape(self) -> tuple[int, int, int]:
+    def image_shape(self) -> tuple[int, ...]:
         return tuple(int(s) for s in self.train.images.shape[1:])  # type: ignore[return-value]
 
     @property
@@ -131,16 +132,18 @@ def dataset_from_arrays(
     train_index, val_index = split_indices(len(train_x), val_size, seed)
     divisor = scale if scale is not None else (255.0 if train_images.dtype == np.uint8 else 1.0)
     train_float = torch.from_numpy(train_x[train_index].astype(np.float32)).div_(divisor)
-    mean = train_float.mean(dim=(0, 2, 3))
-    std = train_float.std(dim=(0, 2, 3)).clamp_min(1e-6)
+    axes = (0, *range(2, train_float.ndim))  # every axis but the channels (clips add a time axis)
+    mean = train_float.mean(dim=axes)
+    std = train_float.std(dim=axes).clamp_min(1e-6)
+    per_channel = (1, -1, *([1] * (train_float.ndim - 2)))
 
     def normalize(images: np.ndarray) -> torch.Tensor:
         tensor = torch.from_numpy(images.astype(np.float32)).div_(divisor)
-        return tensor.sub_(mean[None, :, None, None]).div_(std[None, :, None, None])
+        return tensor.sub_(mean.view(per_channel)).div_(std.view(per_channel))
 
     return Dataset(
         name=name,
-        train=Split(train_float.sub_(mean[None, :, None, None]).div_(std[None, :, None, None]),
+        train=Split(train_float.sub_(mean.view(per_channel)).div_(std.view(per_channel)),
                     torch.from_numpy(train_y[train_index])),
         val=Split(normalize(train_x[val_index]), torch.from_numpy(train_y[val_index])),
         test=Split(normalize(test_x), torch.from_numpy(test_y)),
@@ -161,8 +164,9 @@ def _as_images(images: np.ndarray, what: str) -> np.ndarray:
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[:, None]
-    if images.ndim != 4:
-        raise DataError(f"{what}: expected (N, H, W) or (N, C, H, W) images, got shape {images.shape}")
+    if images.ndim not in (4, 5):
+        raise DataError(f"{what}: expected (N, H, W) or (N, C, H, W) images, or (N, C, T, H, W) clips, "
+                        f"got shape {images.shape}")
     if images.shape[0] == 0:
         raise DataError(f"{what}: no images")
     if not (np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype, np.floating)):

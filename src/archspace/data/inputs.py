@@ -27,6 +27,7 @@ class DatasetInput(NamedTuple):
 DATASET_INPUTS: dict[str, DatasetInput] = {
     "fashion-mnist": DatasetInput(28, 1, 10),
     "mnist": DatasetInput(28, 1, 10),
+    "moving-fashion-mnist": DatasetInput(28, 1, 20),  # 8-frame clips (archspace.data.video)
     "cifar10": DatasetInput(32, 3, 10),
     "cifar100": DatasetInput(32, 3, 100),
     "digits": DatasetInput(8, 1, 10),

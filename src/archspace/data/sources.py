@@ -45,7 +45,8 @@ class DatasetInfo:
     reader: Callable[[Path], RawArrays]
 
 
-def _read_mnist_like(directory: Path) -> RawArrays:
+def read_mnist_like(directory: Path) -> RawArrays:
+    """The four arrays of an MNIST-format directory (train/t10k images and labels)."""
     arrays = []
     for prefix in ("train", "t10k"):
         images_path = _require_idx(directory, f"{prefix}-images-idx3-ubyte")
@@ -79,6 +80,12 @@ def _cifar_reader(subdir: str, train: tuple[str, ...], test: tuple[str, ...], la
     return read
 
 
+def _read_moving_fashion_mnist(directory: Path) -> RawArrays:
+    from archspace.data.video import read_moving_fashion_mnist
+
+    return read_moving_fashion_mnist(directory)
+
+
 def _read_digits(_directory: Path) -> RawArrays:
     from sklearn.datasets import load_digits
 
@@ -103,14 +110,14 @@ DATASETS: dict[str, DatasetInfo] = {
         "/usr/share/datasets/fashion-mnist",
         "install the Debian package dataset-fashion-mnist, or put the four *-ubyte.gz files of "
         "github.com/zalandoresearch/fashion-mnist in a directory and pass it (--data-dir or ARCHSPACE_FASHION_MNIST)",
-        _read_mnist_like,
+        read_mnist_like,
     ),
     "mnist": DatasetInfo(
         "mnist", DATASET_INPUTS["mnist"].classes, 5000, Augmentation(crop_padding=2, flip=False), "ARCHSPACE_MNIST",
         "/usr/share/datasets/mnist",
         "put the four *-ubyte.gz files of MNIST (yann.lecun.com/exdb/mnist) in a directory and pass it "
         "(--data-dir or ARCHSPACE_MNIST)",
-        _read_mnist_like,
+        read_mnist_like,
     ),
     "cifar10": DatasetInfo(
         "cifar10", DATASET_INPUTS["cifar10"].classes, 5000, Augmentation(crop_padding=4, flip=True), "ARCHSPACE_CIFAR10",
@@ -125,6 +132,13 @@ DATASETS: dict[str, DatasetInfo] = {
         "extract cifar-100-python.tar.gz from www.cs.toronto.edu/~kriz/cifar.html and pass the "
         "cifar-100-python directory (--data-dir or ARCHSPACE_CIFAR100)",
         _cifar_reader("cifar-100-python", CIFAR100_TRAIN, CIFAR100_TEST, "fine_labels"),
+    ),
+    "moving-fashion-mnist": DatasetInfo(
+        "moving-fashion-mnist", DATASET_INPUTS["moving-fashion-mnist"].classes, 1000, Augmentation(),
+        "ARCHSPACE_FASHION_MNIST", "/usr/share/datasets/fashion-mnist",
+        "built from Fashion-MNIST (archspace.data.video): install the Debian package dataset-fashion-mnist, "
+        "or pass a directory with its four *-ubyte.gz files (--data-dir or ARCHSPACE_FASHION_MNIST)",
+        _read_moving_fashion_mnist,
     ),
     "digits": DatasetInfo(
         "digits", DATASET_INPUTS["digits"].classes, 287, Augmentation(crop_padding=1, flip=False), None, None,
@@ -193,7 +207,7 @@ def resolve_data_dir(info: DatasetInfo, data_dir: str | Path | None) -> Path:
 
 
 def load_npz(path: Path, seed: int = 0, val_size: int | None = None) -> Dataset:
-    """User arrays: ``x`` (N, [C,] H, W) and integer ``y``; optional ``x_test``/``y_test``.
+    """User arrays: ``x`` (N, [C,] H, W) and integer ``y``; optional ``x_test``/``y_test``, ``num_classes``.
 
     Without a test split, a fixed 20% of ``x`` is held out as test. No augmentation by default.
     """
@@ -219,8 +233,30 @@ def load_npz(path: Path, seed: int = 0, val_size: int | None = None) -> Dataset:
         x, y, test_x, test_y = x[train_index], y[train_index], x[test_index], y[test_index]
     default_val = max(1, len(x) // 10)
     return dataset_from_arrays(
-        path.stem, x, y, test_x, test_y, val_size=default_val if val_size is None else val_size, seed=seed,
+        path.stem, x, y, test_x, test_y, num_classes=_npz_classes(path, contents, y),
+        val_size=default_val if val_size is None else val_size, seed=seed,
     )
+
+
+def _npz_classes(path: Path, contents: dict[str, np.ndarray], labels: np.ndarray) -> int | None:
+    """``num_classes`` from the file, else max label + 1 when the labels use every class below it.
+
+    Labels 0 and 109 alone would otherwise make a silent 110-class problem: a gap is refused.
+    """
+    if "num_classes" in contents:
+        value = np.asarray(contents["num_classes"])
+        if value.shape != () or not np.issubdtype(value.dtype, np.integer) or int(value) < 1:
+            raise DataError(f"{path}: num_classes must be one integer >= 1, got {value.tolist()!r}")
+        return int(value)
+    y = np.asarray(labels)
+    if y.size == 0 or not np.issubdtype(y.dtype, np.number):
+        return None
+    used = np.unique(y)
+    if used.min() >= 0 and float(used.max()) == int(used.max()) and len(used) < int(used.max()) + 1:
+        missing = sorted(set(range(int(used.max()) + 1)) - {int(v) for v in used})
+        raise DataError(f"{path}: training labels skip class(es) {missing[:5]}{' ...' if len(missing) > 5 else ''} "
+                        f"below the largest label {int(used.max())}; relabel 0..K-1 or store num_classes in the file")
+    return None
 
 
 def _without_augmentation(dataset: Dataset) -> Dataset:

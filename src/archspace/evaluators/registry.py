@@ -12,4 +12,4 @@ from archspace.registry import Registry
 
 EVALUATORS: Registry[Any] = Registry("evaluator", modules=(
     "archspace.evaluators.complexity", "archspace.evaluators.training", "archspace.evaluators.nb201",
-    "archspace.evaluators.supernet"))
+    "archspace.evaluators.supernet", "archspace.evaluators.measured", "archspace.evaluators.compress"))

@@ -144,13 +144,14 @@ class SupernetEvaluator:
     split: ``val`` or ``test``; eval_images: score on the first this many images of it (None: all).
     bn_batches: 0 = use the supernet's training BN statistics; > 0 = recompute them per cell on
     that many training batches of ``bn_batch_size`` (drawn with ``bn_seed``). The evaluation seed
-    is recorded but does not change the score: every cell is judged on the same images.
+    is recorded but does not change the score: every cell is judged on the same images. threads:
+    torch threads per evaluation (``archspace.numerics``; None = its default, 1).
     """
 
     def __init__(self, checkpoint: str | Path, dataset: str = "fashion-mnist", data_dir: str | None = None,
                  val_size: int | None = None, split_seed: int = 0, split: str = "val",
                  eval_images: int | None = 1000, bn_batches: int = 4, bn_batch_size: int = 128,
-                 bn_seed: int = 0, batch_size: int = 500, device: str = "cpu") -> None:
+                 bn_seed: int = 0, batch_size: int = 500, device: str = "cpu", threads: int | None = None) -> None:
         if split not in ("val", "test"):
             raise UsageError(f"split must be 'val' or 'test', got {split!r}")
         if eval_images is not None and eval_images < 1:
@@ -161,6 +162,7 @@ class SupernetEvaluator:
         self.val_size, self.split_seed, self.split, self.eval_images = val_size, split_seed, split, eval_images
         self.bn_batches, self.bn_batch_size, self.bn_seed = bn_batches, bn_batch_size, bn_seed
         self.batch_size, self.device = batch_size, device
+        self.threads = threads  # torch threads of each evaluation (None: archspace.numerics' default)
         self._state: tuple[NB201Supernet, Dataset, dict[str, Any]] | None = None
 
     def to_config(self) -> dict[str, Any]:

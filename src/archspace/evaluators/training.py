@@ -19,6 +19,7 @@ from archspace.data import Dataset, load_dataset
 from archspace.errors import UsageError
 from archspace.evaluation import Result
 from archspace.evaluators.registry import EVALUATORS
+from archspace.numerics import DEFAULT_THREADS, NumericSettings, check_threads
 from archspace.spaces.registry import get_space
 from archspace.train.device import resolve_device
 from archspace.train.recipe import Recipe
@@ -41,7 +42,12 @@ class TrainingEvaluator:
         the network it was sampled as; default: the family of the spec's kind.
     train_subset: train on this many training images (the same ones for every architecture).
     test_split: ``test`` (default) or ``val``: judge the test metrics on the validation split
-        instead, which skips a full test-set pass per model when only validation matters.
+        instead, which skips a full test-set pass per model when only validation matters; or
+        ``none``: no test metrics at all (population trials that use only the validation error).
+    threads / deterministic: torch intra-op threads and deterministic-algorithm mode of every
+        evaluation (``archspace.numerics``): the thread count changes CPU rounding, so it is
+        fixed (default 1) and stored, and a trial gets the same numbers inline, on local workers,
+        on Ray and after a resume.
     """
 
     def __init__(
@@ -57,9 +63,12 @@ class TrainingEvaluator:
         space_options: dict[str, Any] | None = None,
         train_subset: int | None = None,
         test_split: str = "test",
+        threads: int = DEFAULT_THREADS,
+        deterministic: bool = False,
     ) -> None:
-        if test_split not in ("test", "val"):
-            raise UsageError(f"test_split must be 'test' or 'val', got {test_split!r}")
+        check_threads(threads, "threads")
+        if test_split not in ("test", "val", "none"):
+            raise UsageError(f"test_split must be 'test', 'val' or 'none', got {test_split!r}")
         if train_subset is not None and (isinstance(train_subset, bool) or not isinstance(train_subset, int)
                                          or train_subset < 1):
             raise UsageError(f"train_subset must be an integer >= 1, got {train_subset!r}")
@@ -74,6 +83,8 @@ class TrainingEvaluator:
         self.space_options = dict(space_options or {})
         self.train_subset = train_subset
         self.test_split = test_split
+        self.threads = threads
+        self.deterministic = bool(deterministic)
         self._builder = self._build_space()  # checks the space name and options now
         self._loaded: Dataset | None = self._shape(dataset) if isinstance(dataset, Dataset) else None
 
@@ -117,7 +128,11 @@ class TrainingEvaluator:
         """Train ``arch`` from scratch with ``seed``; objective = validation top-1 error in %."""
         if self._builder is None and self.space is not None:
             self._builder = self._build_space()
-        outcome = train(arch, self.load(), self.recipe, seed=seed, device=self.device, space=self._builder)
+        data = self.load()
+        # the same settings run_task applies, so a direct call gives the numbers a study stores
+        with NumericSettings(self.threads, self.deterministic).applied():
+            outcome = train(arch, data, self.recipe, seed=seed, device=self.device, space=self._builder,
+                            evaluate_test=self.test_split != "none")
         return result_from_training(outcome, self.keep_predictions, self._describe())
 
     def _describe(self) -> dict[str, Any]:

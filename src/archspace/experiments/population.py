@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from archspace.configs import check_same_config, to_plain
@@ -47,8 +48,9 @@ EVALUATOR_KINDS: tuple[str, ...] = ("train", "nb201", "complexity")
 BOUNDS: tuple[str, ...] = ("flops", "params", "acts")
 # Settings that define a population study: stored with it, and a resume must match them.
 STUDY_FIELDS: tuple[str, ...] = ("space", "flops", "params", "acts", "dataset", "evaluator", "epochs", "subset",
-                                 "seed", "resolution", "device", "data_dir", "stem", "stem_width")
-DEFAULTS: dict[str, Any] = {"dataset": "fashion-mnist", "evaluator": "train", "seed": 0, "device": "cpu"}
+                                 "seed", "resolution", "device", "data_dir", "stem", "stem_width", "threads")
+DEFAULTS: dict[str, Any] = {"dataset": "fashion-mnist", "evaluator": "train", "seed": 0, "device": "cpu",
+                            "threads": 1}
 SMALL_INPUT = 64  # below this input size AnyNet/RegNet models get the stride-1 CIFAR stem by default
 SMALL_INPUT_STEM, SMALL_INPUT_STEM_WIDTH, STEM_WIDTH = "res_stem_cifar", 16, 32
 
@@ -65,6 +67,8 @@ class PopulationStudyConfig:
     per-trial seeds (default 0). resolution: input size the regime is measured at (default: the
     dataset's). device: ``cpu`` (default), ``cuda`` or ``auto``. data_dir: the dataset's folder.
     stem / stem_width: the AnyNet/RegNet stem (default: see the small-input policy above).
+    threads: torch threads of every training (default 1; part of the study because the thread
+    count changes CPU rounding, see ``archspace.numerics``).
     """
 
     name: str
@@ -83,10 +87,13 @@ class PopulationStudyConfig:
     data_dir: str | None = None
     stem: str | None = None
     stem_width: int | None = None
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         for bound in BOUNDS:
             object.__setattr__(self, bound, _bounds(getattr(self, bound), bound))
+        if self.data_dir is not None:  # one spelling per folder, so a resume compares folders, not text
+            object.__setattr__(self, "data_dir", str(Path(self.data_dir).expanduser().resolve()))
         if self.evaluator is not None and self.evaluator not in EVALUATOR_KINDS:
             raise UsageError(f"evaluator must be one of {', '.join(EVALUATOR_KINDS)}, got {self.evaluator!r}")
 
@@ -155,6 +162,8 @@ def resolve_config(config: PopulationStudyConfig, stored: Mapping[str, Any] | No
     if "space" not in stored or "n" not in stored:
         raise UsageError(f"study {config.name!r} was not created as a population study (`archspace study run`); "
                          "resume it from Python with Study.load(...).optimize(...)")
+    if stored.get("data_dir"):  # stored by an older version as typed: compare it as a folder
+        stored = {**stored, "data_dir": str(Path(stored["data_dir"]).expanduser().resolve())}
     settings = [k for k in STUDY_FIELDS if k in given]
     check_same_config({k: stored.get(k) for k in settings}, {k: given[k] for k in settings}, f"study {config.name!r}")
     n = given.get("n", stored["n"])
@@ -175,6 +184,9 @@ def plan_population_study(config: PopulationStudyConfig) -> PopulationPlan:
                          f"not {config.space!r}")
     config = with_stem(config, _known_resolution(config))
     space = study_space(config)
+    size = space_size(space)
+    if size is not None and config.n > size:
+        raise UsageError(f"n = {config.n:,} is more than space {config.space!r} holds ({size:,} distinct models)")
     evaluator, inputs = make_evaluator(config, space)
     regime = Regime(**{b: getattr(config, b) for b in BOUNDS if getattr(config, b) is not None})
     try:
@@ -183,6 +195,16 @@ def plan_population_study(config: PopulationStudyConfig) -> PopulationPlan:
         raise UsageError(f"models of space {config.space!r} do not fit {config.dataset}'s "
                          f"{inputs['resolution']}x{inputs['resolution']} inputs ({exc.field}: {exc.detail})") from None
     return PopulationPlan(config, strategy, evaluator)
+
+
+def space_size(space: Space) -> int | None:
+    """How many distinct models the space holds, when it says (``size()`` or its allowed cells)."""
+    if callable(getattr(space, "size", None)):
+        return int(space.size())  # type: ignore[attr-defined]
+    cells = getattr(space, "allowed_indices", None)  # NAS-Bench-201: the cells of its allowed ops
+    if cells is not None:
+        return len(cells() if callable(cells) else cells)
+    return None
 
 
 def with_stem(config: PopulationStudyConfig, resolution: int | None) -> PopulationStudyConfig:
@@ -250,7 +272,8 @@ def _training_evaluator(config: PopulationStudyConfig, space: Space | None) -> A
     recipe = Recipe(**{k: getattr(config, k) for k in ("epochs", "subset") if getattr(config, k) is not None})
     return TrainingEvaluator(config.dataset, recipe=recipe, device=config.device, data_dir=config.data_dir,
                              space=None if space is None else config.space,
-                             space_options=None if space is None else space.options())
+                             space_options=None if space is None else space.options(),
+                             threads=config.threads or 1)
 
 
 def _training_data(config: PopulationStudyConfig) -> Any:

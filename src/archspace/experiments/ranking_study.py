@@ -202,6 +202,15 @@ class StageTimer:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
 
+def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    """A stored or given config as a resume compares it: the folder is the study (``out_dir``
+    however spelled, or after a move), and ``data_dir`` is compared as a resolved folder."""
+    config = {k: v for k, v in config.items() if k != "out_dir"}
+    if config.get("data_dir"):
+        config["data_dir"] = str(Path(config["data_dir"]).expanduser().resolve())
+    return config
+
+
 class RankingStudy:
     """Runs (or resumes) a ranking study; ``run()`` returns the report dict (also written to disk)."""
 
@@ -228,8 +237,8 @@ class RankingStudy:
         path = self.out / "config.json"
         mine = json.loads(json.dumps(self.config.to_dict()))
         if path.is_file():
-            check_same_config(json.loads(path.read_text()), mine, f"the ranking study in {self.out}",
-                              may_change=MAY_CHANGE)
+            check_same_config(_comparable(json.loads(path.read_text())), _comparable(mine),
+                              f"the ranking study in {self.out}", may_change=MAY_CHANGE)
         path.write_text(json.dumps(mine, indent=2))
 
     # --- stages ------------------------------------------------------------------------------

@@ -14,7 +14,11 @@ from archspace.families.base import Family
 from archspace.registry import Registry
 
 FAMILIES: Registry[type[Family]] = Registry(
-    "network family", modules=("archspace.families.anynet.family", "archspace.families.nb201.family"))
+    "network family", modules=("archspace.families.anynet.family", "archspace.families.nb201.family",
+                          "archspace.families.r3d.family", "archspace.families.attention.family",
+                          "archspace.families.resized.family",
+                          "archspace.families.nss.family", "archspace.families.teacher.family",
+                          "archspace.families.darts.family"))
 
 
 def get_family(kind: str, **options: Any) -> Family:

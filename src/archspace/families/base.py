@@ -32,6 +32,10 @@ class Family(ABC):
         """The family options (JSON values) that, with a spec, determine the network."""
         return {}
 
+    def input_shape(self, resolution: int, in_channels: int) -> tuple[int, ...]:
+        """Shape of one input example: ``(C, H, W)`` for images; video families add frames."""
+        return (in_channels, resolution, resolution)
+
     @abstractmethod
     def validate(self, arch: ArchSpec) -> ArchSpec:
         """``arch`` if the family can build it; ``InvalidArchitecture`` naming the field otherwise."""

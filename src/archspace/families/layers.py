@@ -7,6 +7,7 @@ family contract check compares it with the layers a built module actually runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 LAYER_TYPES: tuple[str, ...] = ("conv", "identity", "avg_pool", "max_pool", "zero", "global_pool", "linear")
@@ -37,6 +38,11 @@ class SequenceBuilder:
     def add(self, layer: LayerConfig) -> int:
         self.layers.append(layer)
         return len(self.layers) - 1
+
+
+# Called by a sequencer after each stage with (builder, stage index, producers of the stage's
+# output, its width); returns the new producers. How inserts such as attention cells are spliced in.
+StageHook = Callable[[SequenceBuilder, int, tuple[int, ...], int], tuple[int, ...]]
 
 
 def module_signature(layer: LayerConfig) -> tuple:

@@ -1,7 +1,9 @@
 """Strategies by short name: ``STRATEGIES`` (filled by ``@STRATEGIES.register``), ``make_strategy``.
 
 Names: rs (random search), re (regularized evolution), ls (local search), bo (GP + EI on the
-one-hot encoding), bo-learned (BO with K = 8 learned Bi-LSTM kernels), tpe (Optuna's TPE), and
+one-hot encoding), bo-learned (BO with K = 8 learned Bi-LSTM kernels), iso-bo (isomorphism-aware
+BO over every cell), the peers at their libraries' defaults (tpe, optuna-gp,
+optuna-gp-deterministic, hyperopt-tpe, smac-bb, smac-hpo; metadata ``peer`` and ``extra``), and
 ``na-<name>`` for the neighborhood-aware wrapper around any of them (``na-rs`` is NA-RS). Options
 are forwarded to the constructor; for ``na-*`` the wrapper's options (n_nbr, distance,
 criterion, lam) are separated from the inner strategy's. (The workflow strategies that propose a
@@ -28,7 +30,9 @@ from archspace.spaces.base import Space
 
 STRATEGIES: Registry[type[Strategy]] = Registry("search algorithm", modules=(
     "archspace.search.random_search", "archspace.search.evolution", "archspace.search.local_search",
-    "archspace.search.bo", "archspace.search.multi_kernel", "archspace.search.optuna_baseline"))
+    "archspace.search.bo", "archspace.search.multi_kernel", "archspace.search.optuna_baseline", "archspace.search.gp_bandit",
+    "archspace.search.peers.hyperopt_tpe", "archspace.search.peers.smac_facades", "archspace.search.iso_bo",
+    "archspace.search.tpe_operations"))
 NA_PREFIX = "na-"
 WRAPPER_OPTIONS = ("n_nbr", "distance", "criterion", "lam")
 
@@ -52,9 +56,10 @@ def strategy_metadata(name: str) -> dict[str, Any]:
 
 def check_requirements(name: str) -> None:
     """A UsageError naming the missing optional package a strategy needs, before any work."""
+    extra = STRATEGIES.entry(name.removeprefix(NA_PREFIX)).get("extra")
     for package in strategy_metadata(name)["requires"]:
         if importlib.util.find_spec(package) is None:
-            raise UsageError(f"search algorithm {name!r} needs {package}: pip install 'archspace[{package}]'")
+            raise UsageError(f"search algorithm {name!r} needs {package}: pip install 'archspace[{extra or package}]'")
 
 
 def check_strategy_name(name: str) -> str:

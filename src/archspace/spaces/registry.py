@@ -18,7 +18,9 @@ from archspace.registry import Registry
 from archspace.spaces.base import Space
 
 SPACES: Registry[Any] = Registry(
-    "space", modules=("archspace.spaces.anynet", "archspace.spaces.regnet", "archspace.spaces.nb201"))
+    "space", modules=("archspace.spaces.anynet", "archspace.spaces.regnet", "archspace.spaces.nb201",
+                      "archspace.spaces.darts", "archspace.spaces.teacher",
+                      "archspace.spaces.attention", "archspace.spaces.nss"))
 
 
 def space_names() -> list[str]:
@@ -31,10 +33,13 @@ def get_space(name: str, **options: Any) -> Space:
     ``options`` go to the space's constructor, e.g. ``stem="res_stem_cifar", stem_width=16`` for
     AnyNet/RegNet models on 28x28 or 32x32 images (the paper's stem would leave a feature map below
     1x1 after four stride-2 stages), or ``ops=(...)`` to mask NAS-Bench-201 operations.
+    ``name:argument`` passes ``argument`` as the first positional argument of the registered
+    factory: ``nss:<space-id>`` is one network space of the NSS expanded space.
     """
-    entry = SPACES.entry(name)
+    base, sep, argument = name.partition(":")
+    entry = SPACES.entry(base if sep else name)
     try:
-        return entry.obj(**options)
+        return entry.obj(argument, **options) if sep else entry.obj(**options)
     except TypeError as exc:
         raise UsageError(f"space {entry.name!r} does not take options {sorted(options)}: {exc}") from None
 
@@ -56,10 +61,29 @@ def resolve_arch(text: str) -> ArchSpec:
 
     stripped = text.strip()
     if stripped.startswith(("{", "[")):
-        return arch_from_json(stripped)
-    if stripped.endswith(".json") or Path(stripped).is_file():
+        return arch_from_json(_spec_of_sample_line(stripped))
+    if stripped.endswith((".json", ".jsonl")) or Path(stripped).is_file():
         path = Path(stripped)
         if not path.is_file():
             raise UsageError(f"spec file {path} does not exist")
-        return arch_from_json(path.read_text())
+        try:
+            content = path.read_text(encoding="utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"spec file {path} is not UTF-8 text (byte {exc.start})") from None
+        if not content:
+            raise UsageError(f"spec file {path} is empty")
+        return arch_from_json(_spec_of_sample_line(content))
     return get_model(stripped)
+
+
+def _spec_of_sample_line(text: str) -> str:
+    """A line of ``archspace sample`` output carries the spec under ``"arch"``: use that."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text  # arch_from_json reports the syntax error with its position
+    if isinstance(data, dict) and "kind" not in data and isinstance(data.get("arch"), dict):
+        return json.dumps(data["arch"])
+    return text

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from archspace.arch import ArchSpec
 from archspace.errors import UsageError
 from archspace.evaluation import Evaluator, Result
+from archspace.numerics import declares_settings, numeric_settings
 
 
 @dataclass
@@ -63,12 +64,19 @@ class Outcome:
 
 
 def run_task(evaluator: Evaluator, task: Task, worker: str) -> Outcome:
-    """Evaluate one task; an exception becomes a ``failed`` outcome carrying its traceback."""
+    """Evaluate one task; an exception becomes a ``failed`` outcome carrying its traceback.
+
+    Every executor comes here, so every trial runs under the same numeric settings (torch threads,
+    deterministic mode; see ``archspace.numerics``) wherever it runs, and records them.
+    """
     started = time.time()
+    settings = numeric_settings(evaluator)
     try:
-        result = evaluator.evaluate(task.arch, task.seed)
+        with settings.applied(needs_torch=declares_settings(evaluator)):
+            result = evaluator.evaluate(task.arch, task.seed)
         if not isinstance(result, Result):
             raise TypeError(f"evaluator returned {type(result).__name__}, expected archspace Result")
+        result.info = {**(result.info or {}), "numerics": settings.record(task.seed)}
         error = None
     except Exception:  # noqa: BLE001 - any evaluator error is recorded, the study goes on
         result, error = None, traceback.format_exc()
@@ -238,6 +246,9 @@ class LocalProcessExecutor:
         fresh = self._spawn()
         self._pool[self._pool.index(worker)] = fresh
         message = f"worker process {worker.process.pid} died (exit code {code}) while evaluating"
+        if code == 1:
+            message += ("; if the driving script starts a study at import time, put that code under "
+                        "`if __name__ == \"__main__\":` (worker processes import the script)")
         return Outcome(task.number, None, message, worker_name(worker.process.pid),
                        worker.started, time.time(), lost=True)
 
@@ -279,19 +290,39 @@ class RayExecutor:
         self._evaluator_ref: Any = None
         self._capacity = 1
 
-    def start(self, evaluator: Evaluator) -> None:
+    def check(self) -> None:
+        """Before any work: ray is installed and, for ``address="auto"``, a cluster is running."""
         try:
             import ray
         except ImportError:
             raise UsageError("the Ray executor needs ray: pip install 'archspace[ray]'") from None
+        if self.address == "auto" and not ray.is_initialized():
+            try:
+                from ray._private.services import canonicalize_bootstrap_address
+            except ImportError:  # a Ray without this helper: ray.init reports it in start()
+                return
+            try:
+                canonicalize_bootstrap_address("auto")
+            except ConnectionError:
+                raise UsageError("--ray auto: no running Ray cluster found (start one with `ray start --head`, "
+                                 "set RAY_ADDRESS, or use --ray without an address for a local Ray)") from None
+
+    def start(self, evaluator: Evaluator) -> None:
+        self.check()
+        import ray
+
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if self.runtime_env:
                 kwargs["runtime_env"] = self.runtime_env
-            if self.address:
-                ray.init(address=self.address, **kwargs)
-            else:
-                ray.init(num_cpus=self.num_cpus or os.cpu_count() or 1, **kwargs)
+            try:
+                if self.address:
+                    ray.init(address=self.address, **kwargs)
+                else:
+                    ray.init(num_cpus=self.num_cpus or os.cpu_count() or 1, **kwargs)
+            except (ConnectionError, ValueError) as exc:
+                raise UsageError(f"Ray could not start or connect to {self.address or 'a local Ray'}: "
+                                 f"{str(exc).splitlines()[0]}") from None
             self._started_ray = True
         self._remote = ray.remote(num_cpus=self.num_cpus_per_task, max_retries=0)(_ray_evaluate)
         self._evaluator_ref = ray.put(evaluator)
@@ -344,9 +375,12 @@ class RayExecutor:
 
 def make_executor(workers: int | None = None, ray_address: str | None = None,
                   use_ray: bool = False, num_cpus: int | None = None) -> Executor:
-    """Executor for the CLI options: ``--ray [ADDRESS]``, ``--workers N`` or inline."""
+    """Executor for the CLI options: ``--ray [ADDRESS]``, ``--workers N`` or inline; everything
+    that can be checked before work (worker count, Ray installed, a cluster for ``auto``) is."""
     if use_ray:
-        return RayExecutor(address=ray_address, num_cpus=num_cpus)
+        executor = RayExecutor(address=ray_address, num_cpus=num_cpus)
+        executor.check()
+        return executor
     if workers is not None:
         return LocalProcessExecutor(workers)
     return InlineExecutor()

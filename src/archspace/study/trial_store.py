@@ -172,7 +172,15 @@ class TrialStore:
         return str(final.relative_to(self.storage.path.parent))
 
     def predictions_file(self, relative: str) -> Path:
-        return self.storage.path.parent / relative
+        """The stored path (relative to the database's folder, so a moved or copied database and
+        its ``.predictions`` folder still work); for a renamed database whose folder was renamed
+        with it, the same file under the folder that goes with the current name."""
+        stored = self.storage.path.parent / relative
+        if stored.is_file():
+            return stored
+        parts = Path(relative).parts
+        renamed = self.storage.artifacts_dir.joinpath(*parts[1:]) if len(parts) > 1 else stored
+        return renamed if renamed.is_file() else stored
 
 
 def _driver_alive(holder: str, heartbeat: float | None) -> bool:

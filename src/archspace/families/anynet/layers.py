@@ -10,7 +10,7 @@ from __future__ import annotations
 from archspace.families.anynet.cost import se_width
 from archspace.families.anynet.spec import AnyNetArch, StageSpec
 from archspace.families.anynet.table import BLOCKS, STEM_MAX_POOL, STEMS, width_symbols
-from archspace.families.layers import LayerConfig, SequenceBuilder
+from archspace.families.layers import LayerConfig, SequenceBuilder, StageHook
 
 
 def _block(b: SequenceBuilder, arch: AnyNetArch, stage: StageSpec, w_in: int, stride: int,
@@ -36,8 +36,9 @@ def _block(b: SequenceBuilder, arch: AnyNetArch, stage: StageSpec, w_in: int, st
     return (*previous, *inputs)
 
 
-def anynet_layer_sequence(arch: AnyNetArch, num_classes: int = 1000, in_channels: int = 3) -> list[LayerConfig]:
-    """Layers of an AnyNet / RegNet model in forward order."""
+def anynet_layer_sequence(arch: AnyNetArch, num_classes: int = 1000, in_channels: int = 3,
+                          after_stage: StageHook | None = None) -> list[LayerConfig]:
+    """Layers of an AnyNet / RegNet model in forward order (``after_stage`` may splice layers in)."""
     stem = STEMS[arch.stem]
     b = SequenceBuilder()
     out: tuple[int, ...] = (b.add(LayerConfig("conv", stem.kernel, stem.stride, stem.kernel // 2, 1, in_channels,
@@ -46,10 +47,12 @@ def anynet_layer_sequence(arch: AnyNetArch, num_classes: int = 1000, in_channels
         kernel, stride, padding = STEM_MAX_POOL
         out = (b.add(LayerConfig("max_pool", kernel, stride, padding, 1, arch.stem_width, arch.stem_width, out)),)
     width = arch.stem_width
-    for stage in arch.stages:
+    for stage_index, stage in enumerate(arch.stages):
         for index in range(stage.depth):
             out = _block(b, arch, stage, width, stage.stride if index == 0 else 1, out)
             width = stage.width
+        if after_stage is not None:
+            out = after_stage(b, stage_index, out, width)
     if arch.head_width > 0:
         out = (b.add(LayerConfig("conv", 1, 1, 0, 1, width, arch.head_width, out)),)
         width = arch.head_width
