@@ -34,7 +34,8 @@ CASES: list[tuple[str, str]] = [
     ("study run s --space nb201 --n 4 --workers 0", "--workers"),
     ("study run s --space nb201 --n 4 --device tpu", "device"),
     ("study run s --space nb201 --n 4 --device cuda:7", "cuda"),
-    ("study run s --space nb201 --n 4 --ray auto", "Ray"),
+    # `--ray auto` without a cluster: in tests/test_study_ray.py, before that file starts its Ray
+    # (auto connects to any Ray on the machine, so here it would race that file's instance).
     ("study run s --space nb201 --evaluator complexity --n 4 --db {d}/folder", "folder"),
     ("study run s --space nb201 --evaluator complexity --n 4 --db {d}/garbage.db", "garbage.db"),
     ("study run kept --space anynetx_a --evaluator complexity --n 3 --db {d}/s.db", "space"),

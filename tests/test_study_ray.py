@@ -17,6 +17,22 @@ from test_reproducibility import objectives_by_arch
 ray = pytest.importorskip("ray", reason="ray is an optional extra: pip install 'archspace[ray]'")
 
 
+def test_ray_auto_without_a_cluster_is_one_line_before_any_work(tmp_path):
+    """Runs before this file starts its Ray (the only one the suite starts): no cluster is up."""
+    import subprocess
+
+    from ray._private.services import find_gcs_addresses
+
+    if find_gcs_addresses():
+        pytest.skip("a Ray cluster is running on this machine, so --ray auto would connect to it")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    out = subprocess.run([sys.executable, "-m", "archspace", "study", "run", "s", "--space", "nb201", "--n", "4",
+                          "--ray", "auto", "--db", str(tmp_path / "s.db")], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "no running Ray cluster found" in out.stderr
+    assert not (tmp_path / "s.db").exists()
+
+
 def test_ray_executor_runs_and_resumes_a_study(tmp_path, monkeypatch):
     # Ray workers import the test evaluators from this folder, like a cluster's shared code path.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent), *sys.path]))
