@@ -109,3 +109,13 @@ def test_a_video_supergraph_runs_on_clips_and_derives_a_temporal_cell():
     assert net(torch.randn(2, 1, 8, 28, 28)).shape == (2, 20)
     cell = net.derive()
     assert family.validate(AttentionNet(DEFAULT_VIDEO_BACKBONE, cell, (1,))).insert.temporal
+
+
+def test_a_resumed_search_with_other_settings_is_refused_before_training(tmp_path):
+    from archspace.experiments.attention import open_search_studies
+
+    config = AttentionSearchConfig(db=str(tmp_path / "a.db"), strategies=("gp-bandit", "rs"))
+    assert set(open_search_studies(config)) == {"gp-bandit", "rs"}
+    assert set(open_search_studies(AttentionSearchConfig(db=config.db, strategies=("rs",), budget=20))) == {"rs"}
+    with pytest.raises(UsageError, match=r"attention-gp-bandit-s0.*epochs: stored 3, given 5"):
+        open_search_studies(AttentionSearchConfig(db=config.db, strategies=("gp-bandit",), epochs=5))

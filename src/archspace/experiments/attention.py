@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from archspace.arch import ArchSpec
+from archspace.configs import check_same_config, to_plain
 from archspace.errors import UsageError
 from archspace.evaluators.training import TrainingEvaluator
 from archspace.families.attention.spec import AttentionCell, AttentionNet, AttentionOp, SEInsert
@@ -96,13 +97,33 @@ def _strategy_options(name: str, config: AttentionSearchConfig) -> dict[str, Any
     return {}
 
 
+SEARCH_SETTINGS = ("dataset", "data_dir", "frames", "train_subset", "val_size", "epochs", "batch_size", "lr",
+                   "positions", "max_ops", "n_init", "search_seed")
+
+
+def _search_settings(config: AttentionSearchConfig) -> dict[str, Any]:
+    """What a stored search study's numbers depend on (the budget may grow between runs)."""
+    return to_plain({name: getattr(config, name) for name in SEARCH_SETTINGS})
+
+
+def open_search_studies(config: AttentionSearchConfig) -> dict[str, Study]:
+    """One Study per strategy, created or resumed; a stored one made with other settings is refused
+    (naming each differing setting) before any strategy trains anything."""
+    settings = _search_settings(config)
+    found: dict[str, Study] = {}
+    for name in config.strategies:
+        study = Study.create(f"attention-{name}-s{config.search_seed}", config.db, seed=config.search_seed,
+                             config={"attention_search": settings}, load_if_exists=True)
+        check_same_config(study.config.get("attention_search", {}), settings, f"attention study {study.name!r}")
+        found[name] = study
+    return found
+
+
 def search_cells(config: AttentionSearchConfig, space: Any, progress: bool = False) -> dict[str, dict[str, Any]]:
     """One Study per strategy at the same budget; returns each strategy's best cell and history."""
     evaluator = _evaluator(config, space, test=False)
     found: dict[str, dict[str, Any]] = {}
-    for name in config.strategies:
-        study = Study.create(f"attention-{name}-s{config.search_seed}", config.db, seed=config.search_seed,
-                             load_if_exists=True)
+    for name, study in open_search_studies(config).items():
         strategy = make_strategy(name, space, config.search_seed, **_strategy_options(name, config))
         study.optimize(strategy, evaluator, config.budget, progress=progress)
         trials = [t for t in study.trials() if t.objective is not None and np.isfinite(t.objective)]
@@ -206,6 +227,7 @@ def run_attention_search(config: AttentionSearchConfig, progress: bool = False) 
     """The whole workflow (module docstring); returns and writes the summary."""
     space = attention_space(config)
     check_data(config, _evaluator(config, space, test=False).load())
+    open_search_studies(config)  # refuses stored studies made with other settings, before any output
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
