@@ -14,10 +14,19 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+import numpy as np
+
 from archspace.arch import ArchSpec
 from archspace.complexity.counts import Complexity
-from archspace.errors import InvalidArchitecture
+from archspace.errors import InvalidArchitecture, UsageError
 from archspace.families.layers import LayerConfig
+
+
+def positive_option(value: Any, name: str) -> int:
+    """A family option that must be an integer >= 1 (numpy integers accepted); ``UsageError`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise UsageError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
 
 
 class Family(ABC):

@@ -13,9 +13,12 @@ network (``families/<kind>/supernet.py``) builds its cells from these.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
+
+from archspace.errors import UsageError
 
 
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
@@ -83,3 +86,11 @@ class Mixture:
 
 
 __all__ = ["MixedOp", "Mixture", "channel_shuffle", "node_softmax", "strip_affine"]
+
+
+def op_subset(ops: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """``ops`` as a non-empty subset of ``allowed`` in ``allowed``'s order; ``UsageError`` otherwise."""
+    chosen = tuple(ops)
+    if not chosen or any(op not in allowed for op in chosen):
+        raise UsageError(f"ops must be a non-empty subset of {list(allowed)}, got {list(chosen)}")
+    return tuple(op for op in allowed if op in chosen)

@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from archspace.errors import UsageError
+from archspace.families.base import positive_option
 from archspace.families.nb201.modules import macro_layers, make_head, make_op, make_stem
 from archspace.families.nb201.table import EDGES, INCOMING, NUM_EDGES, OPS
-from archspace.families.supernet import MixedOp, Mixture, node_softmax, strip_affine
+from archspace.families.supernet import MixedOp, Mixture, node_softmax, op_subset, strip_affine
 
 GROUPS = ("cell",)
 
@@ -37,15 +37,9 @@ class NB201SearchConfig:
     in_channels: int = 3
 
     def __post_init__(self) -> None:
-        ops = tuple(self.ops)
-        unknown = [op for op in ops if op not in OPS]
-        if unknown or not ops:
-            raise UsageError(f"ops must be a non-empty subset of {list(OPS)}, got {list(ops)}")
-        object.__setattr__(self, "ops", tuple(op for op in OPS if op in ops))
+        object.__setattr__(self, "ops", op_subset(self.ops, OPS))
         for name in ("channels", "cells_per_stage", "partial_channels", "num_classes", "in_channels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise UsageError(f"{name} must be an integer >= 1, got {value!r}")
+            positive_option(getattr(self, name), name)
         if self.channels % self.partial_channels:
             raise UsageError(f"channels ({self.channels}) must be a multiple of partial_channels "
                              f"({self.partial_channels})")

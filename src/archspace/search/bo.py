@@ -144,12 +144,18 @@ class BayesianOptimization(SurrogateSearch):
             rows.append(code)
         return np.stack(rows)
 
-    def _propose(self, n: int) -> list[ArchSpec]:
+    def fit_surrogate(self) -> tuple[EncodingGP, list[ArchSpec], np.ndarray]:
+        """The GP fitted to the told results (hyperparameters re-fitted every ``refit_every``-th
+        call, warm-started), with its training architectures and objectives."""
         archs, y = self.training_data()
         optimize = self._fits % self.refit_every == 0
         model = EncodingGP(self._kernel, optimize=optimize, seed=int(self.rng.integers(2**31)))
         model.fit(self.encode(archs), y)
         self._kernel, self._fits = model.kernel_, self._fits + 1
+        return model, archs, y
+
+    def _propose(self, n: int) -> list[ArchSpec]:
+        model, archs, y = self.fit_surrogate()
         best = model.standardize(float(y.min()))
 
         def score(candidates: Sequence[ArchSpec]) -> np.ndarray:

@@ -15,7 +15,6 @@ import numpy as np
 from archspace.arch import ArchSpec
 from archspace.errors import UsageError
 from archspace.search.bo import BayesianOptimization
-from archspace.search.gp import EncodingGP
 from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space
 
@@ -36,11 +35,7 @@ class GPBandit(BayesianOptimization):
         self.beta = float(beta)
 
     def _propose(self, n: int) -> list[ArchSpec]:
-        archs, y = self.training_data()
-        optimize = self._fits % self.refit_every == 0
-        model = EncodingGP(self._kernel, optimize=optimize, seed=int(self.rng.integers(2**31)))
-        model.fit(self.encode(archs), y)
-        self._kernel, self._fits = model.kernel_, self._fits + 1
+        model, archs, y = self.fit_surrogate()
         width = float(np.sqrt(self.beta))
 
         def score(candidates: Sequence[ArchSpec]) -> np.ndarray:

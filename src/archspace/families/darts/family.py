@@ -11,22 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from archspace.complexity.counts import Complexity
 from archspace.errors import InvalidArchitecture, UsageError
 from archspace.families import FAMILIES
-from archspace.families.base import Family
+from archspace.families.base import Family, positive_option
 from archspace.families.darts.cost import check_input, network_cost
 from archspace.families.darts.layers import darts_layer_sequence
 from archspace.families.darts.spec import DartsGenotype
 from archspace.families.layers import LayerConfig
-
-
-def _positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise UsageError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 @FAMILIES.register("darts")
@@ -39,10 +31,10 @@ class DartsFamily(Family):
 
     def __init__(self, channels: int = 36, layers: int = 20, auxiliary: bool = False,
                  drop_path_prob: float = 0.0) -> None:
-        self.channels = _positive(channels, "channels")
+        self.channels = positive_option(channels, "channels")
         if self.channels % 2:
             raise UsageError(f"channels must be even (factorized reduce halves them), got {channels}")
-        self.layers = _positive(layers, "layers")
+        self.layers = positive_option(layers, "layers")
         if not isinstance(auxiliary, bool):
             raise UsageError(f"auxiliary must be true or false, got {auxiliary!r}")
         self.auxiliary = auxiliary

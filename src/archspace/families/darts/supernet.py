@@ -15,11 +15,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from archspace.errors import UsageError
+from archspace.families.base import positive_option
 from archspace.families.darts.modules import build_steps, make_op
 from archspace.families.darts.table import (
     SEARCH_NODES,
@@ -31,7 +31,7 @@ from archspace.families.darts.table import (
     stem_steps,
     stride_of,
 )
-from archspace.families.supernet import MixedOp, Mixture, node_softmax
+from archspace.families.supernet import MixedOp, Mixture, node_softmax, op_subset
 
 GROUPS = ("normal", "reduce")
 
@@ -50,15 +50,9 @@ class DartsSearchConfig:
     in_channels: int = 3
 
     def __post_init__(self) -> None:
-        ops = tuple(self.ops)
-        unknown = [op for op in ops if op not in SEARCH_OPS]
-        if unknown or not ops:
-            raise UsageError(f"ops must be a non-empty subset of {list(SEARCH_OPS)}, got {list(ops)}")
-        object.__setattr__(self, "ops", tuple(op for op in SEARCH_OPS if op in ops))
+        object.__setattr__(self, "ops", op_subset(self.ops, SEARCH_OPS))
         for name in ("channels", "layers", "nodes", "partial_channels", "num_classes", "in_channels"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise UsageError(f"{name} must be an integer >= 1, got {value!r}")
+            positive_option(getattr(self, name), name)
         if self.channels % (2 * self.partial_channels):
             raise UsageError(f"channels ({self.channels}) must be a multiple of 2 x partial_channels "
                              f"({self.partial_channels})")

@@ -12,19 +12,13 @@ from typing import Any
 import numpy as np
 
 from archspace.complexity.counts import Complexity
-from archspace.errors import InvalidArchitecture, UsageError
+from archspace.errors import InvalidArchitecture
 from archspace.families import FAMILIES
-from archspace.families.base import Family
+from archspace.families.base import Family, positive_option
 from archspace.families.layers import LayerConfig
 from archspace.families.nb201.cost import cell_complexity, cells_complexity
 from archspace.families.nb201.layers import nb201_layer_sequence
 from archspace.families.nb201.spec import NB201Cell
-
-
-def _positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise UsageError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
 
 
 @FAMILIES.register("nb201")
@@ -36,8 +30,8 @@ class NB201Family(Family):
     default_input = {"resolution": 32, "num_classes": 10, "in_channels": 3}
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5) -> None:
-        self.channels = _positive(channels, "channels")
-        self.cells_per_stage = _positive(cells_per_stage, "cells_per_stage")
+        self.channels = positive_option(channels, "channels")
+        self.cells_per_stage = positive_option(cells_per_stage, "cells_per_stage")
 
     def options(self) -> dict[str, Any]:
         return {"channels": self.channels, "cells_per_stage": self.cells_per_stage}
@@ -73,8 +67,8 @@ class NB201Family(Family):
                          num_classes: int = 10, macro: bool = True, **_: Any) -> list[LayerConfig]:
         """The learned kernel's view: one cell per stage by default (repeats carry no information
         about the cell), ``macro=False`` for the 6 edge layers alone."""
-        return nb201_layer_sequence(self.validate(arch).ops, _positive(channels or self.channels, "channels"),
-                                    _positive(cells_per_stage, "cells_per_stage"), num_classes, 3, macro)
+        return nb201_layer_sequence(self.validate(arch).ops, positive_option(channels or self.channels, "channels"),
+                                    positive_option(cells_per_stage, "cells_per_stage"), num_classes, 3, macro)
 
     def build(self, arch: NB201Cell, num_classes: int | None = None, in_channels: int | None = None) -> Any:
         from archspace.families.nb201.modules import NB201Network
