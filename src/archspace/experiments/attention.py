@@ -257,13 +257,18 @@ def summary_markdown(summary: dict[str, Any]) -> str:
              "|---|---|---|---|---|---|"]
     for row in summary["final"]:
         tests = ", ".join(f"{v:.2f}" for v in row["test_errors"])
-        lines.append(f"| {row['model']} | {row['val_error_mean']:.2f} | {row['test_error_mean']:.2f} | {tests} | "
+        lines.append(f"| {row['model']} | {_pct(row['val_error_mean'])} | {_pct(row['test_error_mean'])} | {tests} | "
                      f"{row['params']:,} | {row['flops']:,} |")
     lines += ["", "| search | best val error % | val errors in trial order |", "|---|---|---|"]
     for name, item in summary["search"].items():
         history = ", ".join(f"{v:.1f}" for v in item["history"])
         lines.append(f"| {name} | {item['best_val_error']:.2f} | {history} |")
     lines.append("")
-    lines.append(f"Supergraph: val error {summary['supergraph']['val_error']:.2f}% after joint training "
+    lines.append(f"Supergraph: val error (%) {_pct(summary['supergraph']['val_error'])} after joint training "
                  f"({summary['supergraph']['seconds']:.0f} s).")
     return "\n".join(lines) + "\n"
+
+
+def _pct(value: float | None) -> str:
+    """A mean error for the table; ``diverged`` when no seed gave one."""
+    return "diverged" if value is None else f"{value:.2f}"

@@ -37,8 +37,6 @@ KV_SOURCES: tuple[str, ...] = ("input", "cell")
 OP_DIVISORS: tuple[int, ...] = (1, 2, 4)
 INNER_DIVISORS: tuple[int, ...] = (2, 4, 8)
 MAX_OPS = 8
-# The map-based MLP G2: C' -> C' (ReLU) -> 1, both with biases.
-MAP_MLP_HIDDEN = "inner"
 
 
 def op_width(channels: int, op_divisor: int) -> int:
