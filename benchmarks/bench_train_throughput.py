@@ -13,7 +13,9 @@ order rotates), so a machine shared with other jobs slows every arm alike and th
 
    - ``old``: the trainer as it was before channels-last on CPU (commit 5a1a1f3), reconstructed
      through options: NCHW (``channels_last=False``), eval batch = training batch (64),
-     the test split evaluated every trial, and the old design-study recipe (batch 64).
+     the test split evaluated every trial, the old design-study recipe (batch 64), and torch's
+     per-tensor SGD loop (``foreach=False``, what torch picks on CPU when not told; the trainer's
+     optimizer factory is swapped for the duration of the arm's trial).
    - ``new_b64``: today's trainer on the old recipe (channels-last by rule, eval batch 512, no
      test pass): what the trainer change alone buys.
    - ``new``: today's trainer on today's design-study recipe (``DesignStudyConfig`` defaults).
@@ -26,7 +28,8 @@ order rotates), so a machine shared with other jobs slows every arm alike and th
    as a fraction of the measured peak.
 3. zoo: every zoo model small enough to train here (the CIFAR/Fashion-MNIST ones at their own
    input, the ImageNet RegNets 200-600MF at 64x64 RGB on random images), old vs new trainer on
-   the default recipe (batch 128, NCHW + old eval vs channels-last + new eval), test pass in both.
+   the default recipe (batch 128, NCHW + old eval + per-tensor SGD vs channels-last + new eval +
+   multi-tensor SGD), test pass in both.
 
 Usage: .venv/bin/python benchmarks/bench_train_throughput.py [--per-space 4] [--scale 0.2] [--json FILE]
 """
@@ -34,11 +37,13 @@ Usage: .venv/bin/python benchmarks/bench_train_throughput.py [--per-space 4] [--
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -52,6 +57,8 @@ from archspace.families import family_for
 from archspace.spaces.base import Regime
 from archspace.spaces.zoo import get_entry
 from archspace.train import Recipe, train
+from archspace.train import trainer as trainer_module
+from archspace.train.schedule import decay_groups
 
 OLD_STUDY = DesignStudyConfig(epochs=2, subset=4000, val_size=2000, batch_size=64, lr=0.1)  # before issue 13
 TEST_IMAGES = 10_000
@@ -103,6 +110,7 @@ class Arm:
     name: str
     recipe: Recipe
     evaluate_test: bool
+    sgd_foreach: bool = True
 
 
 def arms(new_study: DesignStudyConfig, scale: float) -> list[Arm]:
@@ -111,7 +119,7 @@ def arms(new_study: DesignStudyConfig, scale: float) -> list[Arm]:
         return Recipe(epochs=study.epochs, subset=subset, batch_size=study.batch_size, lr=study.lr, **changes)
 
     return [
-        Arm("old", recipe(OLD_STUDY, channels_last=False, eval_batch_size=OLD_STUDY.batch_size), True),
+        Arm("old", recipe(OLD_STUDY, channels_last=False, eval_batch_size=OLD_STUDY.batch_size), True, False),
         Arm("new_b64", recipe(OLD_STUDY), False),
         Arm("new", recipe(new_study), False),
     ]
@@ -136,14 +144,35 @@ def run_trial(arch: Any, space: Any, data: Dataset, arm: Arm, seed: int) -> dict
             marks.append((event.epoch, time.process_time()))
 
     start = time.process_time()
-    result = train(arch, data, arm.recipe, seed=seed, space=space, progress=record, progress_every=1,
-                   evaluate_test=arm.evaluate_test)
+    with sgd_update(arm.sgd_foreach):
+        result = train(arch, data, arm.recipe, seed=seed, space=space, progress=record, progress_every=1,
+                       evaluate_test=arm.evaluate_test)
     total = time.process_time() - start
     pairs = [(b[1] - a[1]) for a, b in zip(marks, marks[1:]) if a[0] == b[0]]
     train_images = arm.recipe.epochs * arm.recipe.subset
     return {"trial_cpu_s": total, "trial_img_per_cpu_s": train_images / total,
             "step_img_per_cpu_s": len(pairs) * arm.recipe.batch_size / max(sum(pairs), 1e-9),
             "val_error": result.val_error, "format": result.memory_format}
+
+
+@contextlib.contextmanager
+def sgd_update(foreach: bool) -> Iterator[None]:
+    """The trainer's SGD with torch's multi-tensor update (today) or its per-tensor loop (before)."""
+    if foreach:
+        yield
+        return
+    original = trainer_module.sgd
+
+    def per_tensor_sgd(module: Any, lr: float, momentum: float, weight_decay: float, decay_1d: bool,
+                       nesterov: bool = False) -> Any:
+        return torch.optim.SGD(decay_groups(module, weight_decay, decay_1d), lr=lr, momentum=momentum,
+                               nesterov=nesterov, foreach=False)
+
+    trainer_module.sgd = per_tensor_sgd
+    try:
+        yield
+    finally:
+        trainer_module.sgd = original
 
 
 def hand_loop(arch: Any, space: Any, data: Dataset, batch: int, steps: int, seed: int) -> float:
@@ -234,7 +263,7 @@ def bench_zoo(args: argparse.Namespace, fmnist: Dataset) -> list[dict[str, Any]]
             data, train_size = synthetic(32, 3, 512, 256, args.seed), 512
         else:
             data, train_size = scaled_dataset(fmnist, 512, 512), 1024
-        old = Arm("old", base.replace(subset=train_size, channels_last=False, eval_batch_size=base.batch_size), True)
+        old = Arm("old", base.replace(subset=train_size, channels_last=False, eval_batch_size=base.batch_size), True, False)
         new = Arm("new", base.replace(subset=train_size), True)
         space = family_for(entry.arch)
         row: dict[str, Any] = {"model": name, "input": list(data.image_shape)}

@@ -84,3 +84,31 @@ def test_evaluator_skips_test_metrics_with_test_split_none(digits) -> None:
     result = evaluator.evaluate(TINY, seed=0)
     assert result.status == "complete" and "test_error" not in result.metrics
     assert 0 <= result.objective < 50  # 10 classes: chance is 90%
+
+
+def test_the_multi_tensor_sgd_update_is_bit_identical_to_the_per_tensor_loop(digits) -> None:
+    """``schedule.sgd`` uses ``foreach=True`` for speed; the weights it produces must equal, bit for
+    bit, those of torch's per-tensor loop on the same steps (weight decay, momentum, nesterov)."""
+    from archspace.train.schedule import decay_groups, sgd
+
+    images = torch.as_tensor(digits.train.images[:128]).float()
+    labels = torch.as_tensor(digits.train.labels[:128]).long()
+    for nesterov in (False, True):
+        models = []
+        for foreach in (True, False):
+            torch.manual_seed(0)
+            model = family_for(TINY).build(TINY, num_classes=10, in_channels=1)
+            if foreach:
+                optimizer = sgd(model, lr=0.1, momentum=0.9, weight_decay=5e-4, decay_1d=False, nesterov=nesterov)
+            else:
+                optimizer = torch.optim.SGD(decay_groups(model, 5e-4, False), lr=0.1, momentum=0.9,
+                                            nesterov=nesterov, foreach=False)
+            for step in range(4):
+                batch = slice(32 * step, 32 * (step + 1))
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(model(images[batch]), labels[batch]).backward()
+                optimizer.step()
+            models.append(model)
+        fast, loop = (m.state_dict() for m in models)
+        assert fast.keys() == loop.keys()
+        assert all(torch.equal(fast[k], loop[k]) for k in fast)

@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="flops regime per image, e.g. 1M:4M (default)")
     parser.add_argument("--spaces", metavar="A,B,...", help="design spaces in order (default anynetx_a..e,regnetx)")
     parser.add_argument("--epochs", type=int, help="training epochs per model (default 1)")
-    parser.add_argument("--subset", type=int, help="training images per model (default 8000)")
+    parser.add_argument("--subset", type=int, help="training images per model (default 6000)")
     parser.add_argument("--val-size", type=int, help="held-out validation images (default 2000)")
     parser.add_argument("--batch-size", type=int, help="batch size (default 64)")
     parser.add_argument("--lr", type=float, help="learning rate (default 0.1)")

@@ -61,7 +61,7 @@ class DesignStudyConfig:
     flops: tuple[float, float] = (1e6, 4e6)
     spaces: tuple[str, ...] = DEFAULT_SPACES
     epochs: int = 1
-    subset: int = 8000
+    subset: int = 6000
     val_size: int = 2000
     batch_size: int = 64
     lr: float = 0.1

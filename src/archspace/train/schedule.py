@@ -38,11 +38,15 @@ def decay_groups(module: Any, weight_decay: float, decay_1d: bool) -> list[dict[
 
 def sgd(module: Any, lr: float, momentum: float, weight_decay: float, decay_1d: bool,
         nesterov: bool = False) -> Any:
-    """``torch.optim.SGD`` over ``decay_groups(module, weight_decay, decay_1d)``."""
+    """``torch.optim.SGD`` over ``decay_groups(module, weight_decay, decay_1d)``.
+
+    ``foreach=True`` on every device: the multi-tensor update gives bit-identical weights to the
+    per-tensor loop (pinned by a test) at less Python cost per step, which matters on CPU where torch
+    would otherwise pick the loop (5-16% of a design-study trial's CPU time in a probe; BENCHMARKS.md)."""
     import torch
 
     return torch.optim.SGD(decay_groups(module, weight_decay, decay_1d), lr=lr, momentum=momentum,
-                           nesterov=nesterov)
+                           nesterov=nesterov, foreach=True)
 
 
 def set_lr(optimizer: Any, lr: float) -> None:
