@@ -3,7 +3,8 @@
 GP bandit, random search and regularized evolution (Studies in --db, resumable), the
 differentiable supergraph, then the found cells against no attention, a non-local block and an
 SE block at one recipe (see ``archspace.experiments.attention``). Writes ``summary.json`` and
-``summary.md`` to --out.
+``summary.md`` to --out. A rerun with the same --db and --out resumes: finished search trials and
+final rows whose spec, seeds and settings match are reused, the supergraph is trained again.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--strategies", default="gp-bandit,rs,re")
     s.add_argument("--final-seeds", default="0,1", help="seeds of the final comparison (default 0,1)")
     s.add_argument("--seed", type=int, default=0, help="search seed (default 0)")
+    s.add_argument("--supergraph-kinds", default=None, metavar="TYPE:DIM,...",
+                   help="node kinds of the supergraph, taken in turn (default dot:spatial,map:spatial for "
+                        "images, dot:spatiotemporal,map:temporal,dot:spatial for clips)")
+    s.add_argument("--connection-lr", type=float, default=0.03,
+                   help="Adam learning rate of the supergraph's connection logits (default 0.03)")
     add_json_flag(s)
     s.set_defaults(handler=run)
 
@@ -62,10 +68,14 @@ def run(args: argparse.Namespace) -> int:
     positions = _ints(args.positions, "--positions")
     seeds = check_seeds(_ints(args.final_seeds, "--final-seeds"), "--final-seeds")
     strategies = tuple(parse_strategy_names(args.strategies))
+    from archspace.families.attention.supernet import ConnectionRecipe, SupergraphConfig
+
+    supergraph = None if args.supergraph_kinds is None else SupergraphConfig(node_kinds=_kinds(args.supergraph_kinds))
     config = AttentionSearchConfig(
         out_dir=args.out, db=args.db, dataset=args.dataset, data_dir=args.data_dir, train_subset=args.train_subset,
         val_size=args.val_size, frames=args.frames, epochs=args.epochs, positions=positions, max_ops=args.max_ops, budget=args.budget,
-        n_init=args.n_init, strategies=strategies, search_seed=args.seed, final_seeds=seeds)
+        n_init=args.n_init, strategies=strategies, search_seed=args.seed, final_seeds=seeds, supergraph=supergraph,
+        connections=ConnectionRecipe(lr=args.connection_lr))
     from archspace.experiments.attention import attention_space
 
     attention_space(config)  # validate the space before any data is loaded or model trained
@@ -86,3 +96,12 @@ def _ints(text: str, option: str) -> tuple[int, ...]:
         return tuple(int(item) for item in items)
     except ValueError:
         raise UsageError(f"{option} must be comma-separated integers, got {text!r}") from None
+
+
+def _kinds(text: str) -> tuple[tuple[str, str], ...]:
+    """``type:dimension`` pairs, comma-separated (checked by ``SupergraphConfig``)."""
+    pairs = [item.strip().split(":") for item in text.split(",") if item.strip()]
+    if not pairs or any(len(pair) != 2 for pair in pairs):
+        raise UsageError(f"--supergraph-kinds must be comma-separated TYPE:DIMENSION pairs "
+                         f"(e.g. dot:spatiotemporal,map:temporal), got {text!r}")
+    return tuple((kind.strip(), dimension.strip()) for kind, dimension in pairs)

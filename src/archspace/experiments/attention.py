@@ -5,12 +5,19 @@
 1. sample-based search of the attention space (a cell inserted after ``positions`` of a small
    AnyNet) with the GP bandit, random search and regularized evolution at the same budget, each a
    Study in ``config.db`` (resumable: a rerun continues where it stopped);
-2. the differentiable supergraph, trained jointly with the backbone's weights, and its derived cell;
+2. the differentiable supergraph, trained jointly with the backbone's weights at the same recipe,
+   its connection logits by their own Adam on every training batch (``ConnectionOptimizer``; see
+   ``families.attention.supernet``), and its derived cell; for clips the supergraph's nodes are
+   spatiotemporal, temporal and spatial (``VIDEO_NODE_KINDS``), for images spatial only;
 3. a final comparison at one equal recipe and several seeds: no attention, a non-local block, a
    squeeze-excitation block, each strategy's best cell and the supergraph's cell, inserted at the
    same place, with the cost of each network.
 
-Results land in ``config.out_dir`` (``summary.json``, ``summary.md``).
+Results land in ``config.out_dir`` (``summary.json``, ``summary.md``). Resuming: the search
+Studies continue where they stopped, and a final row already in ``summary.json`` (or in
+``final-rows.partial.json``, written after each row) is reused when its spec, the seeds and the
+settings its numbers depend on match (training is bit-identical on CPU for a given seed); the
+summary marks reused rows. So a rerun after a change to the supergraph retrains only what changed.
 """
 
 from __future__ import annotations
@@ -28,12 +35,15 @@ from archspace.configs import check_same_config, to_plain
 from archspace.errors import UsageError
 from archspace.evaluators.training import TrainingEvaluator
 from archspace.families.attention.spec import AttentionCell, AttentionNet, AttentionOp, SEInsert
-from archspace.families.attention.supernet import SupergraphConfig
+from archspace.families.attention.supernet import ConnectionRecipe, SupergraphConfig
 from archspace.search.registry import make_strategy
 from archspace.spaces.registry import get_space
 from archspace.study.study import Study
 from archspace.train.recipe import Recipe
 
+# Node kinds of the supergraph for clips: every level holds a spatiotemporal dot-product op, a
+# temporal map-based op and a spatial dot-product op (with the default 3 nodes per level).
+VIDEO_NODE_KINDS: tuple[tuple[str, str], ...] = (("dot", "spatiotemporal"), ("map", "temporal"), ("dot", "spatial"))
 
 # A non-local block in cell form: one spatial dot-product op with softmax, embeddings of C/2, values
 # projected to C/2 and back to C (G3 commutes with the attention matrix, so this is the NL block).
@@ -63,7 +73,8 @@ class AttentionSearchConfig:
     strategies: tuple[str, ...] = ("gp-bandit", "rs", "re")
     search_seed: int = 0
     final_seeds: tuple[int, ...] = (0, 1)
-    supergraph: SupergraphConfig = field(default_factory=SupergraphConfig)
+    supergraph: SupergraphConfig | None = None  # None: spatial kinds for images, VIDEO_NODE_KINDS for clips
+    connections: ConnectionRecipe = field(default_factory=ConnectionRecipe)
 
     def __post_init__(self) -> None:
         for name in ("train_subset", "val_size", "epochs", "batch_size", "max_ops", "budget", "n_init"):
@@ -74,6 +85,9 @@ class AttentionSearchConfig:
                 self.final_seeds):
             raise UsageError(f"final_seeds must be distinct integers >= 0, got {list(self.final_seeds)}")
         self.positions = tuple(self.positions)
+        if self.supergraph is None:
+            self.supergraph = SupergraphConfig() if self.frames == 1 else SupergraphConfig(node_kinds=VIDEO_NODE_KINDS)
+        self.supergraph.check_frames(self.frames)
 
 
 def _recipe(config: AttentionSearchConfig) -> Recipe:
@@ -97,6 +111,7 @@ def _strategy_options(name: str, config: AttentionSearchConfig) -> dict[str, Any
     return {}
 
 
+PARTIAL_ROWS = "final-rows.partial.json"  # final rows so far, while a run is in progress
 SEARCH_SETTINGS = ("dataset", "data_dir", "frames", "train_subset", "val_size", "epochs", "batch_size", "lr",
                    "positions", "max_ops", "n_init", "search_seed")
 
@@ -136,47 +151,83 @@ def search_cells(config: AttentionSearchConfig, space: Any, progress: bool = Fal
 
 
 def train_supergraph(config: AttentionSearchConfig, space: Any, seed: int = 0) -> dict[str, Any]:
-    """Train the supergraph jointly with the backbone; the derived cell and the connection weights."""
+    """Train the supergraph jointly with the backbone at the search recipe, its connection logits by
+    their own optimizer on every batch; the derived cell and the connection weights (per epoch)."""
     import torch
 
-    from archspace.families.attention.supernet import SupergraphNetwork
+    from archspace.families.attention.supernet import (
+        ConnectionOptimizer,
+        SupergraphNetwork,
+        uniform_distance,
+    )
+    from archspace.numerics import NumericSettings
     from archspace.train.trainer import train
 
-    data = _evaluator(config, space, test=False).load()
-    family = space.family
+    evaluator = _evaluator(config, space, test=False)
+    data = evaluator.load()
     shell = AttentionNet(space.backbone)
     torch.manual_seed(seed)
-    backbone = family.backbone_family().build(space.backbone, num_classes=data.num_classes,
-                                              in_channels=data.in_channels)
+    backbone = space.family.backbone_family().build(space.backbone, num_classes=data.num_classes,
+                                                    in_channels=data.in_channels)
+    assert config.supergraph is not None  # set by __post_init__
     network = SupergraphNetwork(shell, backbone, config.supergraph, config.positions)
-    trajectory: list[dict[str, Any]] = []
+    optimizer = ConnectionOptimizer(network.connection_parameters(), config.connections)
+    def snapshot(epoch: int, val_error: float | None) -> dict[str, Any]:
+        return {"epoch": epoch, "val_error": val_error, "connections": network.connection_weights(),
+                "derived": network.derive().to_dict()}
+
+    trajectory = [snapshot(0, None)]
 
     def record(progress: Any) -> None:
         if progress.epoch_end:
-            trajectory.append({"epoch": progress.epoch, "val_error": progress.val_error,
-                               "connections": _connection_weights(network)})
+            trajectory.append(snapshot(progress.epoch, progress.val_error))
 
     started = time.perf_counter()
-    outcome = train(network, data, _recipe(config), seed=seed, progress=record, evaluate_test=False)
+    with NumericSettings(evaluator.threads, evaluator.deterministic).applied(), optimizer.attached():
+        outcome = train(network, data, _recipe(config), seed=seed, progress=record, evaluate_test=False)
+    weights = network.connection_weights()
     return {"cell": network.derive(), "val_error": outcome.val_error, "seconds": time.perf_counter() - started,
-            "trajectory": trajectory}
+            "status": outcome.status, "connection_steps": optimizer.steps, "connections": weights,
+            "distance_from_uniform": uniform_distance(weights), "trajectory": trajectory}
 
 
-def _connection_weights(network: Any) -> dict[str, Any]:
-    import torch
-
-    out: dict[str, Any] = {}
-    for position, cell in network.inserts.items():
-        out[position] = {"sink": torch.softmax(cell.sink.detach(), 0).tolist(),
-                         "levels": [torch.softmax(c.detach(), 1).tolist() for c in cell.connections]}
-    return out
+def _row_settings(config: AttentionSearchConfig) -> dict[str, Any]:
+    """What a final row's numbers depend on besides its spec."""
+    return {**_search_settings(config), "final_seeds": list(config.final_seeds)}
 
 
-def final_comparison(config: AttentionSearchConfig, space: Any, cells: dict[str, ArchSpec]) -> list[dict[str, Any]]:
+def _spec_key(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, sort_keys=True)
+
+
+def stored_rows(config: AttentionSearchConfig) -> dict[str, dict[str, Any]]:
+    """Final rows of an earlier run in ``out_dir`` made with the same settings, keyed by spec."""
+    out, wanted = Path(config.out_dir), _row_settings(config)
+    found: dict[str, dict[str, Any]] = {}
+    summary, partial = out / "summary.json", out / PARTIAL_ROWS
+    if summary.exists():
+        stored = json.loads(summary.read_text())
+        stored_config = stored.get("config", {})
+        settings = to_plain({name: stored_config.get(name) for name in wanted})
+        if settings == wanted:
+            found.update({_spec_key(row["spec"]): row for row in stored.get("final", [])})
+    if partial.exists():
+        stored = json.loads(partial.read_text())
+        if stored.get("settings") == wanted:
+            found.update({_spec_key(row["spec"]): row for row in stored.get("rows", [])})
+    return found
+
+
+def final_comparison(config: AttentionSearchConfig, space: Any, cells: dict[str, ArchSpec],
+                     reuse: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Every candidate at the same recipe, data and seeds, with its cost; the rows of the summary.
 
     Baselines (no insert, SE) are not points of the cell space, so each network is built by the
-    space's family directly, on the evaluator's data and numeric settings.
+    space's family directly, on the evaluator's data and numeric settings. ``reuse`` (from
+    ``stored_rows``): rows of an earlier run, by spec; they are copied with ``"reused": true``. A
+    spec met twice (two strategies finding the same cell) is trained once. Each row trained here is
+    added to ``out_dir/final-rows.partial.json`` at once (an interrupted run loses at most the row
+    in progress).
     """
     from archspace.evaluators.training import result_from_training
     from archspace.numerics import NumericSettings
@@ -191,8 +242,15 @@ def final_comparison(config: AttentionSearchConfig, space: Any, cells: dict[str,
         "squeeze-excitation": AttentionNet(space.backbone, SEInsert(0.25), config.positions),
         **{f"cell: {name}": AttentionNet(space.backbone, cell, config.positions) for name, cell in cells.items()},
     }
-    rows = []
+    earlier: dict[str, dict[str, Any]] = dict(reuse or {})
+    here: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    partial = Path(config.out_dir) / PARTIAL_ROWS
     for label, arch in candidates.items():
+        key = _spec_key(arch.to_dict())
+        if key in here or key in earlier:
+            rows.append({**(here.get(key) or earlier[key]), "model": label, "reused": key not in here})
+            continue
         cost = space.family.complexity(arch, data.resolution, data.num_classes, data.in_channels)
         results = []
         for seed in config.final_seeds:
@@ -203,8 +261,17 @@ def final_comparison(config: AttentionSearchConfig, space: Any, cells: dict[str,
         test = [r.metrics.get("test_error") for r in results if r.metrics.get("test_error") is not None]
         rows.append({"model": label, "val_error_mean": float(np.mean(val)) if val else None,
                      "val_errors": val, "test_error_mean": float(np.mean(test)) if test else None,
-                     "test_errors": test, **cost.to_dict(), "spec": arch.to_dict()})
+                     "test_errors": test, **cost.to_dict(), "spec": arch.to_dict(), "reused": False})
+        here[key] = rows[-1]
+        _write_atomic(partial, {"settings": _row_settings(config), "rows": list({**earlier, **here}.values())})
     return rows
+
+
+def _write_atomic(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(json.dumps(payload, indent=2))
+    scratch.replace(path)
 
 
 def check_data(config: AttentionSearchConfig, data: Any) -> None:
@@ -235,19 +302,19 @@ def run_attention_search(config: AttentionSearchConfig, progress: bool = False) 
     supergraph = train_supergraph(config, space)
     cells = {name: item["best"].insert for name, item in found.items()}
     cells["supergraph"] = supergraph["cell"]
-    rows = final_comparison(config, space, cells)
+    rows = final_comparison(config, space, cells, stored_rows(config))
     summary = {
-        "config": {**asdict(config), "supergraph": asdict(config.supergraph)},
+        "config": asdict(config),
         "space": space.summary(),
         "search": {name: {"best_val_error": item["best_val_error"], "history": item["history"],
                           "best_cell": item["best"].insert.to_dict()} for name, item in found.items()},
-        "supergraph": {"val_error": supergraph["val_error"], "seconds": supergraph["seconds"],
-                       "cell": supergraph["cell"].to_dict(), "trajectory": supergraph["trajectory"]},
+        "supergraph": {**{k: v for k, v in supergraph.items() if k != "cell"}, "cell": supergraph["cell"].to_dict()},
         "final": rows,
         "wall_seconds": time.perf_counter() - started,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    _write_atomic(out / "summary.json", summary)
     (out / "summary.md").write_text(summary_markdown(summary))
+    (out / PARTIAL_ROWS).unlink(missing_ok=True)
     return summary
 
 
@@ -263,10 +330,41 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     for name, item in summary["search"].items():
         history = ", ".join(f"{v:.1f}" for v in item["history"])
         lines.append(f"| {name} | {item['best_val_error']:.2f} | {history} |")
-    lines.append("")
-    lines.append(f"Supergraph: val error (%) {_pct(summary['supergraph']['val_error'])} after joint training "
-                 f"({summary['supergraph']['seconds']:.0f} s).")
+    if any(row.get("reused") for row in summary["final"]):
+        reused = ", ".join(row["model"] for row in summary["final"] if row.get("reused"))
+        lines += ["", f"Rows reused from the earlier run in this folder (same spec, seeds and settings): {reused}."]
+    lines += ["", *supergraph_markdown(summary["supergraph"])]
     return "\n".join(lines) + "\n"
+
+
+def supergraph_markdown(supergraph: dict[str, Any]) -> list[str]:
+    """The supergraph's outcome: val error, learned connection weights, distance from uniform."""
+    lines = [f"Supergraph: val error (%) {_pct(supergraph['val_error'])} after joint training "
+             f"({supergraph['seconds']:.0f} s)."]
+    lines.append(f"Derived cell: {describe_cell(supergraph['cell'])}.")
+    weights = supergraph.get("connections")
+    if weights is None:  # a summary written before the connections were recorded
+        return lines
+    lines.append(f"Connection weights after {supergraph['connection_steps']} Adam steps (largest |w - 1/n|: "
+                 f"{supergraph['distance_from_uniform']:.4f}); sink: {_weights(weights['sink'])}")
+    for level, matrix in enumerate(weights["levels"], start=2):
+        rows = "; ".join(f"node {j}: {_weights(row)}" for j, row in enumerate(matrix))
+        lines.append(f"level {level} inputs ({rows})")
+    return lines
+
+
+def describe_cell(cell: dict[str, Any]) -> str:
+    """A cell in one line: ``op k: dimension type activation [gated] <- inputs`` (0 = f0)."""
+    parts = []
+    for number, op in enumerate(cell["ops"], start=1):
+        gated = " gated" if op["gating"] else ""
+        reads = "+".join("f0" if i == 0 else f"op{i}" for i in op["inputs"])
+        parts.append(f"op{number} {op['dimension']} {op['type']} {op['activation']}{gated} <- {reads}")
+    return "; ".join(parts)
+
+
+def _weights(values: list[float]) -> str:
+    return "[" + ", ".join(f"{v:.3f}" for v in values) + "]"
 
 
 def _pct(value: float | None) -> str:
