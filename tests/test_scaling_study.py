@@ -118,6 +118,86 @@ def test_rerunning_resumes_without_training_again(digits_run):
         run_scaling(config.replace(epochs=2), progress=False)
 
 
+def test_a_population_trained_with_the_same_recipe_is_compared_at_equal_flops_and_cpu_latency(digits_run, tmp_path):
+    """The trained population goes through the variants' own evaluator (same recipe and measurement)."""
+    from archspace.experiments.scaling import (
+        make_evaluator,
+        population_range,
+        train_population,
+        write_scaling_report,
+    )
+    from archspace.search.population import PopulationStrategy
+    from archspace.spaces.anynet import AnyNetRanges
+    from archspace.spaces.base import Regime
+    from archspace.spaces.registry import get_space
+    from archspace.study import Study
+
+    config, outcome = digits_run
+    config = config.replace(population="anynetx_a", population_n=3, compare_csv=(), out=str(tmp_path / "r"))
+    low, high = population_range(outcome.plan)
+    assert (low, high) == (min(v.cost["flops"] for v in outcome.plan.variants + [outcome.plan.base]),
+                           max(v.cost["flops"] for v in outcome.plan.variants + [outcome.plan.base]))
+    # digits are 8x8: a 2-stage AnyNetX space (the default 4 stride-2 stages need 16x16 or more)
+    space = get_space("anynetx_a", ranges=AnyNetRanges(num_stages=2, max_depth=2, max_width=32),
+                      stem="res_stem_cifar", stem_width=8)
+    strategy = PopulationStrategy(space, 3, Regime(flops=(low, high)), seed=0,
+                                  complexity_kwargs=outcome.plan.input_spec.as_kwargs())
+    name = train_population(config, outcome.plan, make_evaluator(config), progress=False, strategy=strategy)
+    frame = Study.load(name, config.db).trials_dataframe()
+    assert name == "scaling-population-anynetx_a" and len(frame) == 3 and set(frame["state"]) == {"complete"}
+    assert frame["latency_cpu_ms"].notna().all()
+    summary = json.loads(write_scaling_report(config, outcome.plan).summary_json.read_text())
+    assert summary["comparison"]["models"] == {"scaled": 8, "anynetx_a": 3}
+    assert summary["comparison_cpu_latency"]["models"] == {"scaled": 8, "anynetx_a": 3}
+    assert {"comparison_flops", "comparison_cpu_latency"} <= set(summary["figures"])
+    with pytest.raises(UsageError, match="different settings"):
+        train_population(config.replace(epochs=2), outcome.plan, make_evaluator(config), progress=False,
+                         strategy=strategy)
+
+
+def test_a_study_stored_before_the_prehead_strategies_existed_resumes_as_stride_only(digits_run):
+    from archspace.experiments.scaling import stored_plan
+    from archspace.study import Study
+
+    config, outcome = digits_run
+    study = Study.load(config.study, config.db)
+    current = dict(study.config)
+    study.update_config({k: v for k, v in current.items() if k not in ("prehead_strategies", "upsample_mode")})
+    try:
+        with pytest.raises(UsageError, match="prehead_strategies: stored \\['stride'\\]"):
+            stored_plan(config)  # the default now tries both strategies: not what that study did
+        assert stored_plan(config.replace(prehead_strategies=("stride",))).to_dict() == outcome.plan.to_dict()
+    finally:
+        study.update_config(current)
+
+
+def test_the_population_is_drawn_in_the_variants_flops_range_with_the_small_input_stem():
+    from archspace.experiments.scaling import population_range, population_strategy
+
+    config = ScalingConfig(base="resnet8_fmnist", rules=("depth", "width"), multipliers=(2.0, 4.0),
+                           population="regnetx", population_n=6)
+    plan = make_plan(config)
+    low, high = population_range(plan)
+    strategy = population_strategy(config, plan)
+    assert len(strategy.population) == 6
+    for arch in strategy.population:
+        assert arch.stem == "res_stem_cifar" and arch.stem_width == 16  # 28x28: `study run`'s small-input stem
+        flops = strategy.space.complexity(arch, **plan.input_spec.as_kwargs()).flops
+        assert low <= flops <= high
+
+
+def test_a_csv_flops_column_is_converted_by_its_unit(tmp_path):
+    from archspace.experiments.scaling import load_comparison
+
+    path = tmp_path / "timm.csv"
+    pd.DataFrame({"model": ["a", "b"], "top1_err": [30.0, 20.0], "infer_gmacs": [0.2, 0.4]}).to_csv(path, index=False)
+    table = load_comparison(ScalingConfig(compare_csv=(str(path),), compare_flops_unit="G"))
+    assert table["flops"].tolist() == [2e8, 4e8]
+    assert load_comparison(ScalingConfig(compare_csv=(str(path),)))["flops"].tolist() == [0.2, 0.4]
+    with pytest.raises(UsageError, match="compare_flops_unit"):
+        ScalingConfig(compare_flops_unit="T")
+
+
 def test_config_checks_happen_before_any_work(tmp_path):
     with pytest.raises(UsageError, match="seeds"):
         ScalingConfig(seeds=0)
@@ -139,6 +219,10 @@ def test_config_checks_happen_before_any_work(tmp_path):
     (["resnet8_fmnist", "--resolution", "6"], "below the base model's minimum 8"),
     (["resnet8_fmnist", "--multipliers", "2,x"], "--multipliers must be numbers"),
     (["resnet8_fmnist", "--cost", "params"], "do not change params"),
+    (["resnet8_fmnist", "--population", "regnetx:many"], "--population takes SPACE[:N]"),
+    (["resnet8_fmnist", "--population", "regnetx:1"], "population_n must be an integer >= 2"),
+    (["resnet8_fmnist", "--population", "nosuchspace", "--no-measure"], "nosuchspace"),
+    (["resnet8_fmnist", "--prehead", "dilate"], "prehead strategies must be one or more of stride, upsample"),
 ])
 def test_the_cli_refuses_bad_input_in_one_line(argv, message, capsys, tmp_path):
     assert main(["scale", *argv, "--db", str(tmp_path / "s.db"), "--out", str(tmp_path / "o")]) == 2

@@ -29,6 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cost", default="flops", choices=("flops", "params", "latency"),
                         help="cost whose multipliers the variants hit (default flops)")
     parser.add_argument("--multipliers", default="2,4", help="cost multipliers of the base, e.g. 2,4,8 (default 2,4)")
+    parser.add_argument("--prehead", default="stride,upsample",
+                        help="how the prehead rule raises the pre-head resolution: stride (remove strides, "
+                             "the thesis's A1), upsample (upsample a stage's input, A0+Upsample) or both "
+                             "(default stride,upsample)")
+    parser.add_argument("--upsample-mode", default="nearest", choices=("nearest", "bilinear"),
+                        help="interpolation of the prehead rule's upsampling (default nearest)")
     parser.add_argument("--dataset", default="fashion-mnist", help="dataset name (default fashion-mnist)")
     parser.add_argument("--data-dir", default=None, help="where the dataset's files are")
     parser.add_argument("--resolution", type=int, default=None,
@@ -58,6 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="CSV of models (repeat to join timm-style files on model)")
     compare.add_argument("--compare-db", metavar="FILE", help="database holding --compare-study studies")
     compare.add_argument("--compare-study", action="append", default=[], metavar="NAME")
+    compare.add_argument("--compare-flops-unit", default="1", choices=("1", "K", "M", "G"),
+                         help="unit of the CSV's flops column (G for timm's infer_gmacs; default 1)")
+    compare.add_argument("--population", metavar="SPACE[:N]",
+                         help="also train N (default 10) models of design space SPACE inside the variants' flops "
+                              "range with the same recipe, and compare against them (e.g. regnetx:12)")
     add_db_option(parser, help_what="scaling study database")
     parser.add_argument("--study", default="scaling", help="study name (default scaling)")
     parser.add_argument("--out", default="scaling_report", metavar="DIR", help="report folder")
@@ -77,9 +88,23 @@ def _numbers(text: str, what: str, kind: type) -> tuple:
     return tuple(values)
 
 
+def _population(text: str | None) -> tuple[str | None, int]:
+    """``SPACE[:N]`` -> (space, n); n defaults to 10."""
+    if not text:
+        return None, 10
+    space, _, count = text.partition(":")
+    if not space:
+        raise UsageError(f"--population takes SPACE[:N], got {text!r}")
+    try:
+        return space, int(count) if count else 10
+    except ValueError:
+        raise UsageError(f"--population takes SPACE[:N] with an integer N, got {text!r}") from None
+
+
 def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - ScalingConfig, imported lazily
     from archspace.experiments.scaling import ScalingConfig
 
+    population, population_n = _population(args.population)
     return ScalingConfig(
         base=args.base, rules=tuple(parse_list(args.rules, "--rules")), cost=args.cost,
         multipliers=_numbers(args.multipliers, "--multipliers", float), dataset=args.dataset,
@@ -89,8 +114,10 @@ def config_from_args(args: argparse.Namespace):  # noqa: ANN201 - ScalingConfig,
         latency_batch_sizes=_numbers(args.latency_batch_sizes, "--latency-batch-sizes", int),
         latency_seconds=args.latency_seconds, latency_threads=args.latency_threads,
         latency_clock=args.latency_clock, workers=args.workers or 0,
+        prehead_strategies=tuple(parse_list(args.prehead, "--prehead")), upsample_mode=args.upsample_mode,
         use_ray=args.ray, db=args.db, study=args.study, out=args.out, reps=args.reps,
         compare_csv=tuple(args.compare_csv), compare_db=args.compare_db, compare_studies=tuple(args.compare_study),
+        compare_flops_unit=args.compare_flops_unit, population=population, population_n=population_n,
     )
 
 

@@ -80,6 +80,13 @@ def avgpool2d(cx: CostTracker, kernel: int, stride: int, padding: int | None = N
     return cx
 
 
+def upsample2d(cx: CostTracker, factor: int) -> CostTracker:
+    """Integer-factor upsampling (nearest or bilinear): changes the size, costs nothing (interpolation)."""
+    cx.height = cx.height * factor
+    cx.width = cx.width * factor
+    return cx
+
+
 def global_avgpool(cx: CostTracker) -> CostTracker:
     cx.height = cx.width = 1
     return cx

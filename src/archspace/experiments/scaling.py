@@ -13,8 +13,11 @@ change. The variants (and the base) are trained with one recipe, ``seeds`` trial
 Study (resumable: rerunning continues where it stopped; parallel with ``workers`` or Ray), each
 trial with its measured latency, throughput and peak memory (``MeasuredCostEvaluator``) unless
 ``measure=False``. The report gives error vs cost per rule, the best rule at each budget with
-bootstrap intervals over seeds, and optionally a cost-aware comparison against another population
-(a CSV of models, e.g. timm's, or studies in a database).
+bootstrap intervals over seeds, and optionally a cost-aware comparison against another population:
+a CSV of models (e.g. timm's; ``compare_flops_unit`` converts its flops column), studies in a
+database, or ``population``: ``population_n`` models of a design space sampled inside the flops
+range the variants span and trained with the same recipe (and measured the same way), as a
+study of its own in the same database (resumable too).
 """
 
 from __future__ import annotations
@@ -41,11 +44,15 @@ from archspace.scaling.variants import (
     parse_rules,
 )
 
+# The unit of a comparison CSV's flops column: its values are multiplied by this into multiply-adds.
+FLOPS_UNITS: dict[str, float] = {"1": 1.0, "K": 1e3, "M": 1e6, "G": 1e9}
 # Fields that define the study's variants and training; a resumed study must match them.
 DEFINING_FIELDS: tuple[str, ...] = (
     "base", "rules", "cost", "multipliers", "dataset", "epochs", "subset", "val_size", "batch_size", "lr",
-    "seed", "compound_exponents", "resolution",
+    "seed", "compound_exponents", "resolution", "prehead_strategies", "upsample_mode",
 )
+# Defining fields added after studies were stored: a stored study without one had its default.
+ADDED_FIELDS: dict[str, Any] = {"prehead_strategies": ["stride"], "upsample_mode": "nearest"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,10 @@ class ScalingConfig:
     ``archspace.complexity.latency``); latency_clock: what latency targets are solved on, ``wall``
     (the latency a user sees) or ``cpu`` (process CPU time, steadier on a shared CPU). resolution: the input resolution the base runs at (default:
     the dataset's; the data are resized to it). compare_csv / compare_db + compare_studies: another
-    population to compare against at equal cost. workers / use_ray: parallel training.
+    population to compare against at equal cost; compare_flops_unit: the unit of the CSV's flops
+    column (``G`` for timm's ``infer_gmacs``). population / population_n: train ``population_n``
+    models of the design space ``population`` in the variants' flops range with the same recipe
+    and compare against them. workers / use_ray: parallel training.
     """
 
     base: str = "resnet8_fmnist"
@@ -84,6 +94,8 @@ class ScalingConfig:
     latency_threads: int | None = 1
     latency_clock: str = "wall"
     compound_exponents: tuple[float, float, float] = (1.2, 1.1, 1.15)
+    prehead_strategies: tuple[str, ...] = ("stride", "upsample")
+    upsample_mode: str = "nearest"
     workers: int = 0
     use_ray: bool = False
     db: str = "scaling.db"
@@ -93,11 +105,15 @@ class ScalingConfig:
     compare_csv: tuple[str, ...] = ()
     compare_db: str | None = None
     compare_studies: tuple[str, ...] = ()
+    compare_flops_unit: str = "1"
+    population: str | None = None
+    population_n: int = 10
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rules", parse_rules(self.rules))
         object.__setattr__(self, "multipliers", check_multipliers(self.multipliers))
-        for name in ("latency_batch_sizes", "compound_exponents", "compare_csv", "compare_studies"):
+        for name in ("latency_batch_sizes", "compound_exponents", "compare_csv", "compare_studies",
+                     "prehead_strategies"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         check_cost_kind(self.cost, self.rules)
         for name, low in (("epochs", 1), ("subset", 1), ("val_size", 1), ("batch_size", 1), ("seeds", 1),
@@ -114,7 +130,17 @@ class ScalingConfig:
             raise UsageError(f"latency_clock must be 'wall' or 'cpu', got {self.latency_clock!r}")
         if self.compare_studies and not self.compare_db:
             raise UsageError("compare_studies need compare_db (the database holding them)")
-        RuleOptions(compound_exponents=self.compound_exponents)  # checks the exponents now
+        if self.compare_flops_unit not in FLOPS_UNITS:
+            raise UsageError(f"compare_flops_unit must be one of {', '.join(FLOPS_UNITS)}, got {self.compare_flops_unit!r}")
+        if isinstance(self.population_n, bool) or not isinstance(self.population_n, int) or self.population_n < 2:
+            raise UsageError(f"population_n must be an integer >= 2, got {self.population_n!r}")
+        if self.population is not None and self.resolution is not None:
+            raise UsageError("a comparison population is trained at the dataset's resolution; leave out resolution")
+        self.rule_options()  # checks the exponents and the pre-head strategies now
+
+    def rule_options(self) -> RuleOptions:
+        return RuleOptions(compound_exponents=self.compound_exponents, prehead_strategies=self.prehead_strategies,
+                           upsample_mode=self.upsample_mode)
 
     @property
     def cost_kind(self) -> str:
@@ -123,7 +149,7 @@ class ScalingConfig:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         for name in ("rules", "multipliers", "latency_batch_sizes", "compound_exponents", "compare_csv",
-                     "compare_studies"):
+                     "compare_studies", "prehead_strategies"):
             data[name] = list(data[name])
         return data
 
@@ -183,7 +209,7 @@ def make_plan(config: ScalingConfig) -> ScalingPlan:
     base = resolve_base(config.base)
     measure = measure_function(config) if config.cost_kind == "latency_ms" else None
     plan = plan_scaling(base, config.rules, config.multipliers, input_of(config), config.cost_kind,
-                        options=RuleOptions(compound_exponents=config.compound_exponents), measure=measure)
+                        options=config.rule_options(), measure=measure)
     if config.resolution is not None:
         plan = _at_resolution(plan, config.resolution)
     return plan
@@ -247,8 +273,8 @@ def check_resumable(stored: Mapping[str, Any], wanted: Mapping[str, Any], name: 
     if stored.get("kind") != "scaling":
         raise UsageError(f"study {name!r} already exists in this database and was not made by scale; "
                          "use another --db or --study")
-    check_same_config({k: stored.get(k) for k in DEFINING_FIELDS}, {k: wanted[k] for k in DEFINING_FIELDS},
-                      f"scaling study {name!r} in this database")
+    check_same_config({k: stored.get(k, ADDED_FIELDS.get(k)) for k in DEFINING_FIELDS},
+                      {k: wanted[k] for k in DEFINING_FIELDS}, f"scaling study {name!r} in this database")
 
 
 def check_comparison(config: ScalingConfig) -> None:
@@ -257,6 +283,10 @@ def check_comparison(config: ScalingConfig) -> None:
             raise UsageError(f"comparison CSV not found: {path}")
     if config.compare_db and not Path(config.compare_db).is_file():
         raise UsageError(f"comparison database not found: {config.compare_db}")
+    if config.population:
+        from archspace.spaces.registry import get_space
+
+        get_space(config.population)  # an unknown space name fails now, naming the known ones
 
 
 # --- run ---------------------------------------------------------------------------------------
@@ -269,6 +299,7 @@ def run_scaling(config: ScalingConfig, progress: bool = True) -> ScalingOutcome:
     check_comparison(config)
     plan = stored_plan(config) or make_plan(config)
     evaluator = make_evaluator(config)
+    population = population_strategy(config, plan) if config.population else None  # empty range: fails now
     archs = plan.unique_archs()
     study = Study.create(config.study, config.db, seed=config.seed, config=study_config(config, plan),
                          load_if_exists=True)
@@ -277,8 +308,59 @@ def run_scaling(config: ScalingConfig, progress: bool = True) -> ScalingOutcome:
     executor = make_executor(workers=config.workers or None, use_ray=config.use_ray)
     study.optimize(FixedList(archs, repeats=config.seeds), evaluator, len(archs) * config.seeds,
                    executor=executor, progress=progress)
+    if population is not None:
+        train_population(config, plan, evaluator, progress, population)
     seconds = time.perf_counter() - started
     return write_scaling_report(config, plan, seconds)
+
+
+def population_study(config: ScalingConfig) -> str:
+    """The name of the comparison population's study (in the scaling study's database)."""
+    return f"{config.study}-population-{config.population}"
+
+
+def population_strategy(config: ScalingConfig, plan: ScalingPlan) -> Any:
+    """``population_n`` distinct models of ``population`` inside the variants' flops range (drawn now,
+    so an empty range fails before training). AnyNet/RegNet spaces get ``study run``'s small-input stem."""
+    from archspace.experiments.population import (
+        SMALL_INPUT,
+        SMALL_INPUT_STEM,
+        SMALL_INPUT_STEM_WIDTH,
+    )
+    from archspace.search.population import PopulationStrategy
+    from archspace.spaces.base import Regime
+    from archspace.spaces.registry import get_space
+
+    space = get_space(config.population)
+    if space.arch_class.kind == "anynet" and plan.input_spec.resolution < SMALL_INPUT:
+        space = get_space(config.population, stem=SMALL_INPUT_STEM, stem_width=SMALL_INPUT_STEM_WIDTH)
+    return PopulationStrategy(space, config.population_n, Regime(flops=population_range(plan)), seed=config.seed,
+                              complexity_kwargs=plan.input_spec.as_kwargs())
+
+
+def population_range(plan: ScalingPlan) -> tuple[float, float]:
+    """The flops range the base and the variants span."""
+    flops = [v.cost["flops"] for v in (plan.base, *plan.variants)]
+    return min(flops), max(flops)
+
+
+def train_population(config: ScalingConfig, plan: ScalingPlan, evaluator: Any, progress: bool = True,
+                     strategy: Any = None) -> str:
+    """Train the comparison population with the variants' evaluator (same recipe, same measurement)."""
+    from archspace.study import Study, make_executor
+
+    strategy = strategy or population_strategy(config, plan)
+    name = population_study(config)
+    low, high = population_range(plan)
+    data = config.to_dict()
+    wanted = {"kind": "scaling-population", "space": config.population, "n": config.population_n,
+              "flops": [low, high], **{k: data[k] for k in DEFINING_FIELDS if k not in ("rules", "cost", "multipliers")}}
+    study = Study.create(name, config.db, seed=config.seed, config=wanted, load_if_exists=True)
+    check_same_config(dict(study.config), wanted, f"comparison population {name!r} in this database")
+    study.optimize(strategy, evaluator, config.population_n, executor=make_executor(workers=config.workers or None,
+                                                                                   use_ray=config.use_ray),
+                   progress=progress)
+    return name
 
 
 def write_scaling_report(config: ScalingConfig, plan: ScalingPlan, seconds: float | None = None) -> ScalingOutcome:
@@ -300,17 +382,28 @@ def load_table(config: ScalingConfig) -> Any:
 
 
 def load_comparison(config: ScalingConfig) -> Any:
-    """The other population (CSV files joined timm-style, or studies), or None."""
+    """The other population(s): CSV files joined timm-style (flops converted by ``compare_flops_unit``),
+    studies of ``compare_db``, and the trained ``population``, one table; None when there is none."""
+    import pandas as pd
+
     from archspace.analysis.table import load_csv, load_studies
 
+    tables = []
     if config.compare_csv:
         paths = list(config.compare_csv)
-        if len(paths) == 1:
-            return load_csv(paths[0])
-        return load_csv(paths, join_on="model", key_before=".")
+        table = load_csv(paths[0]) if len(paths) == 1 else load_csv(paths, join_on="model", key_before=".")
+        if "flops" in table.columns:
+            table["flops"] = table["flops"] * FLOPS_UNITS[config.compare_flops_unit]
+        tables.append(table)
     if config.compare_db:
-        return load_studies(list(config.compare_studies), config.compare_db)
-    return None
+        tables.append(load_studies(list(config.compare_studies), config.compare_db))
+    if config.population:
+        table = load_studies([population_study(config)], config.db)
+        table["group"] = config.population
+        tables.append(table)
+    if not tables:
+        return None
+    return tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
 
 
 def report_notes(config: ScalingConfig, plan: ScalingPlan, seconds: float | None) -> dict[str, str]:
@@ -343,7 +436,7 @@ def scale_command(config: ScalingConfig) -> str:
              "epochs": "--epochs", "subset": "--subset", "val_size": "--val-size", "batch_size": "--batch-size",
              "lr": "--lr", "seeds": "--seeds", "seed": "--seed", "device": "--device", "resolution": "--resolution",
              "latency_seconds": "--latency-seconds", "latency_threads": "--latency-threads",
-             "latency_clock": "--latency-clock",
+             "latency_clock": "--latency-clock", "prehead_strategies": "--prehead", "upsample_mode": "--upsample-mode",
              "workers": "--workers", "db": "--db", "study": "--study", "out": "--out", "reps": "--reps"}
     for name, flag in flags.items():
         value, base = getattr(config, name), getattr(default, name)
@@ -356,4 +449,12 @@ def scale_command(config: ScalingConfig) -> str:
         parts.append("--no-measure")
     for path in config.compare_csv:
         parts.append(f"--compare-csv {path}")
+    if config.compare_flops_unit != default.compare_flops_unit:
+        parts.append(f"--compare-flops-unit {config.compare_flops_unit}")
+    if config.compare_db:
+        parts.append(f"--compare-db {config.compare_db}")
+    for name in config.compare_studies:
+        parts.append(f"--compare-study {name}")
+    if config.population:
+        parts.append(f"--population {config.population}:{config.population_n}")
     return " ".join(parts)

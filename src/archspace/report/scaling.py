@@ -139,6 +139,11 @@ def write_scaling_report(table: pd.DataFrame, plan: Any, out_dir: Path, title: s
                                                    "one error-vs-flops plane; black: the joint Pareto front.")
         else:
             summary["comparison"] = {"skipped": "the other population has no flops column"}
+        compared = comparison(table, comparison_table, "latency_cpu_ms", comparison_label)
+        if compared is not None:  # both measured the same way (e.g. a population trained by `scale --population`)
+            summary["comparison_cpu_latency"], figure = compared
+            figures["comparison_cpu_latency"] = (figure, "The same populations on the error vs CPU time per image "
+                                                         "(batch 1) plane; black: the joint Pareto front.")
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: save_figure(fig, out_dir / "figures", name) for name, (fig, _) in figures.items()}
     summary["generated"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -183,11 +188,11 @@ def render(summary: dict[str, Any], curves: pd.DataFrame, figures: Mapping[str, 
         data = base64.b64encode(paths[name]["png"].read_bytes()).decode("ascii")
         parts.append(f'<figure><img alt="{escape(name)}" src="data:image/png;base64,{data}">'
                      f"<figcaption>{escape(caption)}</figcaption></figure>")
-    if "comparison" in summary and "equal_cost" in summary["comparison"]:
-        rows = summary["comparison"]["equal_cost"]
+    for key, what in (("comparison", "flops"), ("comparison_cpu_latency", "CPU latency")):
+        rows = summary.get(key, {}).get("equal_cost")
         if rows:
             header = list(rows[0])
-            parts.append("<h2>Comparison at equal flops</h2>")
+            parts.append(f"<h2>Comparison at equal {what}</h2>")
             parts.append(html_table([escape(h) for h in header], [[_fmt(row[h]) for h in header] for row in rows]))
     return html_page(summary["title"], parts)
 

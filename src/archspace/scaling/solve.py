@@ -134,6 +134,10 @@ def plan_scaling(base: ArchSpec, rules: str | Sequence[str], multipliers: Sequen
     family = family_for(base, **(family_options or {}))
     family.validate(base)
     check_supported(base, rule_names)
+    resized = sorted({"resolution", "compound"} & set(rule_names))
+    if resized and len(family.input_shape(input_spec.resolution, input_spec.in_channels)) != 3:
+        raise UsageError(f"rule(s) {', '.join(resized)} resize 2-D images; the {base.kind} family here takes "
+                         f"inputs of shape {family.input_shape(input_spec.resolution, input_spec.in_channels)}")
     low = check_resolution(base, family, input_spec)
     base_cx = family.complexity(base, **input_spec.as_kwargs())
     costed = {rule: _cost_candidates(family, candidates(rule, base, input_spec, low, options), input_spec)

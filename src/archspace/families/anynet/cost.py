@@ -30,6 +30,7 @@ class StageArrays:
     stride: Any
     bottleneck_width: Any
     groups: Any
+    upsample: Any = 1
 
 
 def stem_cost(cx: CostTracker, stem: str, w_in: int, w_out: int) -> CostTracker:
@@ -99,14 +100,19 @@ def network_cost(block: str, stem: str, stem_width: int, head_width: int, se_rat
         raise InvalidArchitecture("resolution", f"must be >= 1, got {resolution}")
     cx = stem_cost(CostTracker(resolution, resolution), stem, in_channels, stem_width)
     total_stride = STEMS[stem].total_stride
+    upsampled: Any = 1  # product of the upsampling factors so far
     w_in: Any = stem_width
     for index, stage in enumerate(stages):
+        if np.any(np.asarray(stage.upsample) != 1):
+            layer.upsample2d(cx, stage.upsample)
+            upsampled = upsampled * stage.upsample
         total_stride = total_stride * stage.stride
-        if np.any(np.asarray(total_stride) > resolution):
+        if np.any(np.asarray(total_stride) > resolution * np.asarray(upsampled)):
             raise InvalidArchitecture(
                 f"stages[{index}].stride",
-                f"total stride {np.max(total_stride)} exceeds the input resolution {resolution}: "
-                "the feature map would shrink below 1x1",
+                f"total stride {np.max(total_stride)} exceeds the input resolution {resolution}"
+                + ("" if np.all(np.asarray(upsampled) == 1) else " times the upsampling so far")
+                + ": the feature map would shrink below 1x1",
             )
         block_cost(cx, block, se_ratio, stage, w_in, stage.stride)
         w_in = stage.width
@@ -122,7 +128,7 @@ def anynet_complexity(arch: AnyNetArch, resolution: int = 224, num_classes: int 
 
     Raises ``InvalidArchitecture`` when the strides would need a feature map below 1x1.
     """
-    stages = [StageArrays(s.depth, s.width, s.stride, s.bottleneck_width, s.groups) for s in arch.stages]
+    stages = [StageArrays(s.depth, s.width, s.stride, s.bottleneck_width, s.groups, s.upsample) for s in arch.stages]
     cx = network_cost(arch.block, arch.stem, arch.stem_width, arch.head_width, arch.se_ratio, stages,
                       resolution, num_classes, in_channels)
     return Complexity(int(cx.flops), int(cx.params), int(cx.acts))
@@ -137,12 +143,13 @@ def anynet_complexity_many(archs: Sequence[AnyNetArch], resolution: int = 224, n
         key = (arch.block, arch.stem, arch.stem_width, arch.head_width, arch.se_ratio, len(arch.stages))
         groups.setdefault(key, []).append(index)
     for (block, stem, stem_width, head_width, se_ratio, n_stages), members in groups.items():
-        table = np.array([[(s.depth, s.width, s.stride, s.bottleneck_ratio, s.group_width) for s in archs[i].stages]
-                          for i in members], dtype=np.float64)
+        table = np.array([[(s.depth, s.width, s.stride, s.bottleneck_ratio, s.group_width, s.upsample)
+                           for s in archs[i].stages] for i in members], dtype=np.float64)
         depth, width, stride = (table[:, :, f].astype(np.int64) for f in range(3))
         bottleneck = np.rint(table[:, :, 1] / table[:, :, 3]).astype(np.int64)  # as StageSpec.bottleneck_width
         groups = bottleneck // table[:, :, 4].astype(np.int64)
-        stages = [StageArrays(depth[:, k], width[:, k], stride[:, k], bottleneck[:, k], groups[:, k])
+        upsample = table[:, :, 5].astype(np.int64)
+        stages = [StageArrays(depth[:, k], width[:, k], stride[:, k], bottleneck[:, k], groups[:, k], upsample[:, k])
                   for k in range(n_stages)]
         cx = network_cost(block, stem, stem_width, head_width, se_ratio, stages, resolution, num_classes, in_channels)
         flops, params, acts = (np.broadcast_to(v, (len(members),)) for v in (cx.flops, cx.params, cx.acts))

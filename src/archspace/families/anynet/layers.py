@@ -3,6 +3,9 @@
 Stem conv (and max-pool), then per block its convs, the two 1x1 convs of its SE module (which
 read the conv they rescale) and its projection shortcut, then the head. A residual block's output
 is produced by its last conv and by its shortcut (the projection, or the block's input).
+A stage's input upsampling (``StageSpec.upsample``) is not listed: it has no weights and runs no
+conv / linear / pool module, and layer features carry no spatial sizes (as for the ``resized``
+family's input resize), so an upsampled spec has the layer sequence of its base.
 """
 
 from __future__ import annotations

@@ -28,6 +28,13 @@ def make_stem(stem: str, w_in: int, w_out: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def make_upsample(factor: int, mode: str) -> list[nn.Module]:
+    """A stage's input upsampling (none for factor 1, so specs without it build the modules they always did)."""
+    if factor == 1:
+        return []
+    return [nn.Upsample(scale_factor=factor, mode=mode, align_corners=False if mode == "bilinear" else None)]
+
+
 class SqueezeExcite(nn.Module):
     """Channel gating: global pool -> 1x1 conv (w_se) -> ReLU -> 1x1 conv -> sigmoid -> rescale."""
 
@@ -90,7 +97,7 @@ class AnyNet(nn.Module):
         for stage in arch.stages:
             blocks = [Block(arch, stage, w_in if i == 0 else stage.width, stage.stride if i == 0 else 1)
                       for i in range(stage.depth)]
-            stages.append(nn.Sequential(*blocks))
+            stages.append(nn.Sequential(*make_upsample(stage.upsample, arch.upsample_mode), *blocks))
             w_in = stage.width
         self.stages = nn.Sequential(*stages)
         head: list[nn.Module] = []

@@ -3,6 +3,10 @@
 A stage is (depth d, width w, stride s, bottleneck ratio b, group width g) as in *Designing
 Network Design Spaces*; the bottleneck width of a block is w / b and its 3x3 conv has
 (w / b) / g groups. Specs are validated here, without torch.
+
+A stage may also upsample its input (``upsample``, an integer factor, default 1) with the spec's
+``upsample_mode``; at their defaults both fields are left out of ``to_dict``, so every spec
+without upsampling keeps the JSON, hash and cost it had before the fields existed.
 """
 
 from __future__ import annotations
@@ -19,19 +23,26 @@ from archspace.families.anynet.table import (
     ALLOWED_STRIDES,
     BLOCK_TYPES,
     STEM_TYPES,
+    UPSAMPLE_MODES,
     uses_bottleneck,
 )
+
+STAGE_FIELDS: tuple[str, ...] = ("depth", "width", "stride", "bottleneck_ratio", "group_width", "upsample")
 
 
 @dataclass(frozen=True)
 class StageSpec:
-    """One stage: ``depth`` blocks of output ``width``; the first block has ``stride``."""
+    """One stage: ``depth`` blocks of output ``width``; the first block has ``stride``.
+
+    ``upsample``: the stage's input is first upsampled by this integer factor (1: not at all).
+    """
 
     depth: int
     width: int
     stride: int = 2
     bottleneck_ratio: float = 1.0
     group_width: int = 1
+    upsample: int = 1
 
     def __post_init__(self) -> None:
         # Canonical types, so JSON `4` and `4.0` give the same spec and the same hash.
@@ -60,6 +71,7 @@ class AnyNetArch(ArchSpec):
     stem_width: int = 32
     head_width: int = 0
     se_ratio: float = 0.25
+    upsample_mode: str = "nearest"
 
     def __post_init__(self) -> None:
         if isinstance(self.stages, list):
@@ -71,13 +83,24 @@ class AnyNetArch(ArchSpec):
         # Specs are hashed constantly while sampling distinct models: compute the hash once.
         cached = self.__dict__.get("_hash")
         if cached is None:
-            cached = hash((self.stages, self.block, self.stem, self.stem_width, self.head_width, self.se_ratio))
+            cached = hash((self.stages, self.block, self.stem, self.stem_width, self.head_width, self.se_ratio,
+                           self.upsample_mode))
             self.__dict__["_hash"] = cached
         return cached
 
     def __getstate__(self) -> dict[str, Any]:
         # String hashes differ between processes: never ship a cached hash in a pickle.
         return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict; ``upsample`` / ``upsample_mode`` only where they are not the defaults (1 / nearest)."""
+        data = super().to_dict()
+        for stage in data["stages"]:
+            if stage["upsample"] == 1:
+                del stage["upsample"]
+        if data["upsample_mode"] == "nearest":
+            del data["upsample_mode"]
+        return data
 
     # --- convenient per-stage views --------------------------------------------------------------
     @property
@@ -99,6 +122,10 @@ class AnyNetArch(ArchSpec):
     @property
     def group_widths(self) -> list[int]:
         return [s.group_width for s in self.stages]
+
+    @property
+    def upsamples(self) -> list[int]:
+        return [s.upsample for s in self.stages]
 
     @property
     def depth(self) -> int:
@@ -138,7 +165,7 @@ class AnyNetArch(ArchSpec):
         raw_stages = data.get("stages")
         if not isinstance(raw_stages, (list, tuple)) or not raw_stages:
             raise InvalidArchitecture("stages", "must be a non-empty list of stage objects")
-        stage_fields = {"depth", "width", "stride", "bottleneck_ratio", "group_width"}
+        stage_fields = set(STAGE_FIELDS)
         stages = []
         for index, raw in enumerate(raw_stages):
             if isinstance(raw, StageSpec):
@@ -154,6 +181,9 @@ class AnyNetArch(ArchSpec):
                     raise InvalidArchitecture(f"stages[{index}].{key}", "is required")
             stages.append(StageSpec(**raw))
         return cls(**{**data, "stages": tuple(stages)})
+
+
+MAX_UPSAMPLE = 8  # the largest upsampling factor of one stage
 
 
 def _check_int(value: Any, field: str, low: int, high: int | None = None) -> None:
@@ -178,6 +208,12 @@ def validate_anynet(arch: AnyNetArch) -> AnyNetArch:
         raise InvalidArchitecture("stages", "must be a non-empty tuple of StageSpec")
     for index, stage in enumerate(arch.stages):
         _validate_stage(stage, f"stages[{index}]", arch.block)
+    if arch.upsample_mode not in UPSAMPLE_MODES:
+        raise InvalidArchitecture("upsample_mode", f"must be one of {list(UPSAMPLE_MODES)}, got {arch.upsample_mode!r}")
+    if arch.upsample_mode != "nearest" and all(s.upsample == 1 for s in arch.stages):
+        # otherwise two specs of one network would differ in JSON and hash
+        raise InvalidArchitecture("upsample_mode", f"{arch.upsample_mode!r} needs a stage that upsamples "
+                                                   "(stages[i].upsample > 1); leave it out otherwise")
     return arch
 
 
@@ -191,6 +227,7 @@ def _validate_stage(stage: StageSpec, where: str, block: str) -> None:
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not ratio > 0 or not math.isfinite(ratio):
         raise InvalidArchitecture(f"{where}.bottleneck_ratio", f"must be a positive finite number, got {ratio!r}")
     _check_int(stage.group_width, f"{where}.group_width", 1)
+    _check_int(stage.upsample, f"{where}.upsample", 1, MAX_UPSAMPLE)
     if not uses_bottleneck(block):
         return  # b and g only shape bottleneck blocks: any positive values will do
     bottleneck = stage.width / ratio

@@ -5,6 +5,14 @@ walk these rows; nothing about a stem or a block is written anywhere else. Width
 are symbolic: ``in`` (the block's input width), ``out`` (the stage width) and ``b`` (the
 bottleneck width w / b); a ``grouped`` conv has (w / b) / g groups, a ``strided`` conv carries the
 block's stride. Every conv is followed by BatchNorm, and by ReLU except the last of a block.
+
+A stage may upsample its input by an integer factor before its first block (``StageSpec.upsample``,
+interpolation ``AnyNetArch.upsample_mode``): the thesis's "A0+Upsample", which raises the
+resolution the last stage runs at, and so the pre-head resolution (the size of the map the head
+pools), by interpolation instead of by removing a stride (its "A1"). Interpolation has no weights
+and, like pooling and the ``resized`` family's input resize, counts as no flops and no acts.
+Upsampling directly before the head would change nothing: the head is pointwise then a global
+average, which nearest upsampling leaves exactly as it was.
 """
 
 from __future__ import annotations
@@ -71,6 +79,8 @@ BLOCKS: dict[str, BlockRow] = {
 BLOCK_TYPES: tuple[str, ...] = tuple(BLOCKS)
 STEM_TYPES: tuple[str, ...] = tuple(STEMS)
 ALLOWED_STRIDES: tuple[int, ...] = (1, 2)
+# Interpolation of a stage's upsampling (torch ``interpolate`` modes; bilinear with align_corners=False).
+UPSAMPLE_MODES: tuple[str, ...] = ("nearest", "bilinear")
 
 
 def width_symbols(w_in: Any, width: Any, bottleneck_width: Any) -> dict[str, Any]:

@@ -130,7 +130,7 @@ def anynet_sites(arch: AnyNetArch, resolution: int) -> list[Site]:
     strided = next(conv for conv in BLOCKS[arch.block].convs if conv.strided)
     sites = []
     for stage in arch.stages:
-        size = out_size(size, strided.kernel, stage.stride, strided.kernel // 2)
+        size = out_size(size * stage.upsample, strided.kernel, stage.stride, strided.kernel // 2)
         sites.append(Site(stage.width, 1, size, size))
     return sites
 
