@@ -1,89 +1,231 @@
-"""One-shot search step time and memory, measured side by side in one run (issue 15,
-"Speed and memory").
+"""One-shot search step time and memory, the arms interleaved in one run (issue 15, "Speed and memory").
 
-1. NB201 space (C=8, N=1, 28x28x1, batch 32): a first-order DARTS step (arch step + weight step)
-   next to a stand-alone training step of the network with the most expensive op
-   (``nor_conv_3x3``) on every edge; second order next to first order; a GDAS step next to a
-   stand-alone step of the network of the cell it sampled.
-2. DARTS space (5 cells, C=8, 28x28x1, batch 16): the same three ratios (stand-alone: the
-   genotype with ``sep_conv_5x5`` on all 8 pairs of both cells).
-3. Memory: bytes of the tensors autograd saves for the backward pass of one supernet forward
-   (the activations a mixed op holds), per op count of the DARTS supernet's mask.
+For each space, at the benchmark size (``--size bench``: NB201 C=8 N=1 and DARTS 5 cells C=8 on
+28x28x1, batch 32 / 16) or the reference size (``--size reference``: NB201 C=16 N=5 and DARTS
+C=16 8 cells on 32x32x3, batch 64), every arm below runs once per round, round after round
+(``--repeats`` rounds after one warm-up round), so a load change on the shared machine hits
+every arm alike; the medians of thread CPU time and of wall time are reported.
 
-    nice -n 10 .venv/bin/python benchmarks/bench_oneshot.py [--repeats 5] [--parts nb201 darts memory]
+- ``standalone``: a training step (forward, backward, SGD) of the network with the most
+  expensive op on every edge (NB201: ``nor_conv_3x3``; DARTS: ``sep_conv_5x5`` on all 8 pairs of
+  both cells), channels-last as the trainer runs it (``standalone_nchw``: NCHW).
+- ``darts1`` / ``darts2`` / ``gdas``: one search iteration (architecture step + weight step) of
+  ``BilevelSearch``; ``darts1_weight`` / ``gdas_weight``: its weight step alone (one forward,
+  backward and SGD step of the supernet, what a stand-alone step is).
+- ``sampled``: a stand-alone step of the network GDAS samples for its weight step (NB201: the
+  ``NB201Network`` of that cell, channels-last; DARTS: the supernet restricted to the sampled op
+  of every edge, since 14 edges with one op each are not a genotype); ``sampled_fast_pool``: the
+  same with the search networks' faster average pool (``families.supernet.fast_pooling``).
+- ``--before``: the same iterations as the code was before issue 15's speed work (every op of an
+  edge run and summed plainly, ``nn.AvgPool2d``, NCHW, the architecture step's backward also
+  computing the weights' gradients), for the speed-up side by side.
+
+Memory: bytes of the tensors autograd saves during one supernet forward, per op-mask size.
+
+    nice -n 10 .venv/bin/python benchmarks/bench_oneshot.py [--size bench|reference] [--repeats 5]
+        [--parts nb201 darts memory] [--before] [--json FILE] [--profile-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from archspace.families.darts.family import DartsFamily
 from archspace.families.darts.spec import DartsGenotype
 from archspace.families.darts.supernet import DartsSearchConfig, DartsSearchNetwork
 from archspace.families.nb201.modules import NB201Network
+from archspace.families.supernet import BoxAvgPool2d, MixedOp, Mixture, fast_pooling
 from archspace.oneshot.bilevel import BilevelSearch, SearchData, SearchRecipe
 from archspace.oneshot.methods import Darts, Gdas, softmax_mixture
 from archspace.oneshot.nb201_net import NB201SearchConfig, NB201SearchNetwork
 
+SIZES = {  # space -> size -> (channels, cells, batch, resolution, in_channels)
+    "nb201": {"bench": (8, 1, 32, 28, 1), "reference": (16, 5, 64, 32, 3)},
+    "darts": {"bench": (8, 5, 16, 28, 1), "reference": (16, 8, 64, 32, 3)},
+}
 
-def _data(batch: int) -> SearchData:
+
+def _data(batch: int, resolution: int, in_channels: int) -> SearchData:
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(4 * batch, 1, 28, 28, generator=g)
-    y = torch.randint(0, 10, (4 * batch,), generator=g)
-    return SearchData(x[:batch], y[:batch], x[batch:2 * batch], y[batch:2 * batch], x[:batch], y[:batch])
+    x = torch.randn(2 * batch, in_channels, resolution, resolution, generator=g)
+    y = torch.randint(0, 10, (2 * batch,), generator=g)
+    return SearchData(x[:batch], y[:batch], x[batch:], y[batch:], x[:batch], y[:batch])
 
 
-def _standalone_step(net: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+def standalone_step(net: nn.Module, x: torch.Tensor, y: torch.Tensor, channels_last: bool) -> Callable[[], None]:
+    """A training step of ``net`` (SGD with momentum), in the trainer's memory format or NCHW."""
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    start = time.perf_counter()
-    opt.zero_grad()
-    F.cross_entropy(net(x), y).backward()
-    opt.step()
-    return time.perf_counter() - start
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+    return step
 
 
-def _search_step(search: BilevelSearch) -> float:
-    start = time.perf_counter()
-    search.train_step(0)
-    return time.perf_counter() - start
+class _FullBackwardDarts(Darts):
+    """DARTS as before the speed work: the architecture step's backward fills every gradient."""
+
+    def arch_backward(self, arch, ctx, bilevel):  # noqa: ANN001, ANN201 - the base class's signature
+        if self.order == 2:
+            return bilevel.unrolled_arch_backward(arch, ctx)
+        loss = ctx.val_loss(self.relax(arch, ctx))
+        loss.backward()
+        return float(loss.detach())
 
 
-def _median(fn, repeats: int) -> float:
-    fn()  # warm-up
-    return statistics.median(fn() for _ in range(repeats))
+def _plain_mix(edge: MixedOp, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    return sum(w * op(x) for w, op in zip(weights, edge.candidates, strict=True))
 
 
-def bench_space(name: str, make_net, standalone, sampled_standalone, batch: int, repeats: int) -> dict[str, float]:
-    data = _data(batch)
+def as_before(net: nn.Module) -> nn.Module:
+    """The search network as before the speed work: plain sum over every op, ``nn.AvgPool2d``."""
+    for module in list(net.modules()):
+        if isinstance(module, MixedOp):
+            module.mix = lambda x, w, e=module: _plain_mix(e, x, w)
+        for name, child in module.named_children():
+            if isinstance(child, BoxAvgPool2d):
+                setattr(module, name, nn.AvgPool2d(child.kernel, child.stride, child.padding, count_include_pad=False))
+    return net
+
+
+class SampledDarts(nn.Module):
+    """The DARTS supernet restricted to one sampled op per edge (GDAS's stand-alone twin)."""
+
+    def __init__(self, net: DartsSearchNetwork, index: dict[str, list[int]]) -> None:
+        super().__init__()
+        self.net, self.index = net, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights = {g: F.one_hot(torch.tensor(i), len(self.net.op_names)).float() for g, i in self.index.items()}
+        return self.net(x, Mixture(weights, self.index))
+
+
+def space_arms(space: str, size: str, before: bool) -> tuple[dict[str, Callable[[], None]], str]:
+    c, cells, batch, res, cin = SIZES[space][size]
+    data = _data(batch, res, cin)
     x, y = data.weight_x, data.weight_y
     recipe = SearchRecipe(batch_size=batch)
-    first = BilevelSearch(make_net(), Darts(1), recipe, data)
-    second = BilevelSearch(make_net(), Darts(2), recipe, data)
-    gdas = BilevelSearch(make_net(), Gdas(), recipe, data)
-    ctx = gdas.context(0)
-    sampled = gdas.method.relax(gdas.arch.as_dict(), ctx).index
-    out = {
-        "standalone": _median(lambda: _standalone_step(standalone(), x, y), repeats),
-        "darts1": _median(lambda: _search_step(first), repeats),
-        "darts2": _median(lambda: _search_step(second), repeats),
-        "gdas": _median(lambda: _search_step(gdas), repeats),
-        "sampled_standalone": _median(lambda: _standalone_step(sampled_standalone(gdas.net.op_names, sampled), x, y),
-                                      repeats),
+    if space == "nb201":
+        def make_net():
+            return NB201SearchNetwork(NB201SearchConfig(c, cells, num_classes=10, in_channels=cin))
+
+        def heavy():
+            return NB201Network(("nor_conv_3x3",) * 6, c, cells, 10, cin)
+
+        def sampled(names, index):
+            return NB201Network(tuple(names[k] for k in index["cell"]), c, cells, 10, cin)
+        label = f"NB201 C={c} N={cells} {res}x{res}x{cin} batch {batch}"
+    else:
+        pairs = [("sep_conv_5x5", i) for n in range(4) for i in (0, 1)]
+        genotype = DartsGenotype(pairs, [2, 3, 4, 5], pairs, [2, 3, 4, 5])
+
+        def make_net():
+            return DartsSearchNetwork(DartsSearchConfig(c, cells, num_classes=10, in_channels=cin))
+
+        def heavy():
+            return DartsFamily(c, cells).build(genotype, 10, cin)
+
+        def sampled(names, index):
+            return SampledDarts(make_net(), index)
+        label = f"DARTS {cells} cells C={c} {res}x{res}x{cin} batch {batch}"
+    torch.manual_seed(0)
+    searches = {"darts1": BilevelSearch(make_net(), Darts(1), recipe, data),
+                "darts2": BilevelSearch(make_net(), Darts(2), recipe, data),
+                "gdas": BilevelSearch(make_net(), Gdas(), recipe, data)}
+    if before:
+        searches["darts1_before"] = BilevelSearch(as_before(make_net()), _FullBackwardDarts(1), recipe, data,
+                                                  memory_format="contiguous")
+        searches["darts2_before"] = BilevelSearch(as_before(make_net()), _FullBackwardDarts(2), recipe, data,
+                                                  memory_format="contiguous")
+    gdas = searches["gdas"]
+    ctx0 = gdas.context(0)
+    weight_sample = gdas.method.weight_mixture(gdas.arch.as_dict(), ctx0).index
+    arms: dict[str, Callable[[], None]] = {
+        "standalone": standalone_step(heavy(), x, y, True),
+        "standalone_nchw": standalone_step(heavy(), x, y, False),
+        "sampled": standalone_step(sampled(gdas.net.op_names, weight_sample), x, y, True),
+        "sampled_fast_pool": standalone_step(fast_pooling(sampled(gdas.net.op_names, weight_sample)), x, y, True),
     }
-    print(f"{name}: stand-alone (most expensive op everywhere) {out['standalone'] * 1e3:.0f} ms, "
-          f"DARTS-1 {out['darts1'] * 1e3:.0f} ms ({out['darts1'] / out['standalone']:.2f}x), "
-          f"DARTS-2 {out['darts2'] * 1e3:.0f} ms ({out['darts2'] / out['darts1']:.2f}x DARTS-1), "
-          f"GDAS {out['gdas'] * 1e3:.0f} ms ({out['gdas'] / out['sampled_standalone']:.2f}x the sampled "
-          f"network's {out['sampled_standalone'] * 1e3:.0f} ms)", flush=True)
+    for name, search in searches.items():
+        arms[name] = lambda s=search: s.train_step(0)
+        if name in ("darts1", "gdas"):
+            arms[f"{name}_weight"] = lambda s=search: s.weight_step(s.context(0))
+    return arms, label
+
+
+def interleaved(arms: dict[str, Callable[[], None]], repeats: int) -> dict[str, dict[str, float]]:
+    """Median thread-CPU and wall seconds per arm; one warm-up round, then ``repeats`` rounds."""
+    cpu: dict[str, list[float]] = {k: [] for k in arms}
+    wall: dict[str, list[float]] = {k: [] for k in arms}
+    for round_ in range(repeats + 1):
+        for name, fn in arms.items():
+            c0, w0 = time.thread_time(), time.perf_counter()
+            fn()
+            if round_:
+                cpu[name].append(time.thread_time() - c0)
+                wall[name].append(time.perf_counter() - w0)
+    return {k: {"cpu_s": statistics.median(cpu[k]), "wall_s": statistics.median(wall[k])} for k in arms}
+
+
+def report(label: str, t: dict[str, dict[str, float]]) -> dict[str, float]:
+    def r(a: str, b: str, key: str = "cpu_s") -> float:
+        return t[a][key] / t[b][key]
+
+    ratios = {
+        "darts1_vs_standalone": r("darts1", "standalone"),
+        "darts1_weight_vs_standalone": r("darts1_weight", "standalone"),
+        "darts2_vs_darts1": r("darts2", "darts1"),
+        "gdas_vs_sampled": r("gdas", "sampled"),
+        "gdas_weight_vs_sampled": r("gdas_weight", "sampled"),
+        "gdas_weight_vs_sampled_fast_pool": r("gdas_weight", "sampled_fast_pool"),
+        "standalone_nchw_vs_channels_last": r("standalone_nchw", "standalone"),
+    }
+    if "darts1_before" in t:
+        ratios.update({"darts1_before_vs_standalone": r("darts1_before", "standalone"),
+                       "darts2_before_vs_darts1_before": r("darts2_before", "darts1_before"),
+                       "speedup_darts1": r("darts1_before", "darts1"), "speedup_darts2": r("darts2_before", "darts2")})
+    print(f"\n{label} (median of rounds; CPU = thread CPU time, single torch thread)")
+    for name, v in t.items():
+        print(f"  {name:18s} cpu {v['cpu_s'] * 1e3:9.1f} ms   wall {v['wall_s'] * 1e3:9.1f} ms")
+    for name, v in ratios.items():
+        print(f"  {name:32s} {v:.2f}x (cpu)")
+    return ratios
+
+
+def profile(arms: dict[str, Callable[[], None]], names: tuple[str, ...] = ("standalone", "darts1"),
+            rows: int = 12) -> dict[str, list[dict[str, float]]]:
+    """torch.profiler's top operators (self CPU time) of one call of each named arm (after a warm-up)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    out = {}
+    for name in names:
+        arms[name]()
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+            arms[name]()
+        events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+        total = sum(e.self_cpu_time_total for e in events) or 1.0
+        out[name] = [{"op": e.key, "self_cpu_ms": e.self_cpu_time_total / 1e3, "share": e.self_cpu_time_total / total,
+                      "calls": e.count} for e in events[:rows]]
+        print(f"  profile of one {name} call: {total / 1e3:.0f} ms self CPU; top ops:")
+        for row in out[name]:
+            print(f"    {row['op']:40s} {row['self_cpu_ms']:8.1f} ms {100 * row['share']:5.1f}%  x{row['calls']}")
     return out
 
 
-def saved_bytes(net: torch.nn.Module, x: torch.Tensor) -> int:
+def saved_bytes(net: nn.Module, x: torch.Tensor) -> int:
     """Bytes of the distinct tensors autograd saves during one forward (what backward needs)."""
     seen: dict[tuple[int, int], int] = {}
 
@@ -97,57 +239,50 @@ def saved_bytes(net: torch.nn.Module, x: torch.Tensor) -> int:
     return sum(seen.values())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--parts", nargs="+", choices=("nb201", "darts", "memory"), default=["nb201", "darts", "memory"])
-    parser.add_argument("--memory-batch", type=int, default=16)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    nb = NB201SearchConfig(8, 1, num_classes=10, in_channels=1)
-    if "nb201" in args.parts:
-        bench_space("NB201 C=8 N=1 batch 32", lambda: NB201SearchNetwork(nb),
-                lambda: NB201Network(("nor_conv_3x3",) * 6, 8, 1, 10, 1),
-                    lambda names, idx: NB201Network(tuple(names[k] for k in idx["cell"]), 8, 1, 10, 1), 32,
-                    args.repeats)
-    dc = DartsSearchConfig(8, 5, num_classes=10, in_channels=1)
-    heavy = DartsGenotype([("sep_conv_5x5", i) for n in range(4) for i in (0, 1)], [2, 3, 4, 5],
-                          [("sep_conv_5x5", i) for n in range(4) for i in (0, 1)], [2, 3, 4, 5])
-    family = DartsFamily(8, 5)
-    if "darts" in args.parts:
-        bench_space("DARTS 5 cells C=8 batch 16", lambda: DartsSearchNetwork(dc),
-                    lambda: family.build(heavy, 10, 1),
-                    lambda names, idx: SampledDarts(DartsSearchNetwork(dc), idx), 16, max(2, args.repeats // 2))
-    if "memory" not in args.parts:
-        return
-    x = torch.randn(args.memory_batch, 1, 28, 28)
+def memory(batch: int) -> list[dict[str, float]]:
+    x = torch.randn(batch, 1, 28, 28)
     masks = [("none", "skip_connect"), ("none", "skip_connect", "sep_conv_3x3"),
              ("none", "max_pool_3x3", "skip_connect", "sep_conv_3x3"),
              ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5"),
              tuple(DartsSearchConfig().ops)]
-    base = None
+    rows, base = [], None
     for ops in masks:
         net = DartsSearchNetwork(DartsSearchConfig(8, 5, ops=ops, num_classes=10, in_channels=1))
         mb = saved_bytes(net, x) / 2**20
         base = base or mb
-        print(f"DARTS supernet (5 cells, C=8, batch {args.memory_batch}) with {len(ops)} ops: {mb:.1f} MiB saved for backward "
+        rows.append({"ops": len(ops), "mib": mb, "vs_2_ops": mb / base})
+        print(f"DARTS supernet (5 cells, C=8, batch {batch}) with {len(ops)} ops: {mb:.1f} MiB saved for backward "
               f"({mb / base:.2f}x the 2-op mask)", flush=True)
+    return rows
 
 
-class SampledDarts(torch.nn.Module):
-    """The DARTS supernet restricted to one sampled op per edge (GDAS's stand-alone twin)."""
-
-    def __init__(self, net: DartsSearchNetwork, index: dict[str, list[int]]) -> None:
-        super().__init__()
-        self.net, self.index = net, index
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from archspace.families.supernet import Mixture
-
-        weights = {g: torch.nn.functional.one_hot(torch.tensor(i), len(self.net.op_names)).float()
-                   for g, i in self.index.items()}
-        return self.net(x, Mixture(weights, self.index))
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", choices=("bench", "reference"), default="bench")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--parts", nargs="+", choices=("nb201", "darts", "memory"), default=["nb201", "darts", "memory"])
+    parser.add_argument("--before", action="store_true", help="also time the iterations as before the speed work")
+    parser.add_argument("--memory-batch", type=int, default=4)
+    parser.add_argument("--json", default=None, help="write every timing and ratio to this file")
+    parser.add_argument("--profile-only", action="store_true",
+                        help="no timing rounds: torch.profiler's top ops of one stand-alone step and one DARTS step")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    out: dict[str, object] = {"size": args.size, "repeats": args.repeats}
+    for space in ("nb201", "darts"):
+        if space in args.parts:
+            arms, label = space_arms(space, args.size, args.before)
+            if args.profile_only:
+                print(f"\n{label}")
+                out[space] = {"label": label, "profile": profile(arms)}
+                continue
+            timings = interleaved(arms, args.repeats)
+            out[space] = {"label": label, "timings": timings, "ratios": report(label, timings)}
+    if "memory" in args.parts:
+        out["memory"] = memory(args.memory_batch)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1)
 
 
 if __name__ == "__main__":

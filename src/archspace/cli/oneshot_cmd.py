@@ -1,10 +1,14 @@
-"""`archspace oneshot search|genotypes`: differentiable architecture search (DARTS, second-order
-DARTS, GDAS, NA-DARTS; PC-DARTS and DARTS-ES as options) on the NB201 or DARTS cell space, and the
-published DARTS genotypes with their exact cost.
+"""`archspace oneshot search|train-derived|genotypes`: differentiable architecture search (DARTS,
+second-order DARTS, GDAS, NA-DARTS; PC-DARTS and DARTS-ES as options) on the NB201 or DARTS cell
+space, stand-alone training of the cells it derives, and the published DARTS genotypes with their
+exact cost.
 
 ``search`` validates every option before loading data, shows progress on stderr, resumes from
 ``--checkpoint`` when the file exists (same options), and prints the selected architecture and the
 per-epoch record (``--json``: everything, alpha included; ``--out FILE`` writes the same JSON).
+``train-derived RESULT...`` trains the architecture each result file (``search --out``; a folder:
+every result in it) selected, one trial each, in a study of ``--db`` (resumed when rerun), at the
+search network's size unless ``--channels`` / ``--cells`` say otherwise.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from archspace.cli.common import add_json_flag, print_json, print_table, strict_json
+from archspace.cli.common import add_db_option, add_json_flag, print_json, print_table, strict_json
 from archspace.errors import UsageError
 
 
@@ -24,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="oneshot_command", metavar="SUBCOMMAND")
     sub.required = True
     _register_search(sub)
+    _register_train_derived(sub)
     _register_genotypes(sub)
 
 
@@ -57,6 +62,72 @@ def _register_search(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="write the full JSON result to this file")
     add_json_flag(p)
     p.set_defaults(handler=run_search_cmd)
+
+
+def _register_train_derived(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train-derived", help="train the cells searches derived, stand-alone, in a study")
+    p.add_argument("results", nargs="+", metavar="RESULT",
+                   help="result file of oneshot search --out, or a folder of them")
+    add_db_option(p)
+    p.add_argument("--study", default=None, help="study name (default: oneshot-derived-<space>-C<c>-<cells>-<dataset>)")
+    p.add_argument("--channels", type=int, default=None, help="stand-alone initial channels (default: the search's)")
+    p.add_argument("--cells", type=int, default=None,
+                   help="stand-alone nb201 cells per stage / darts cells (default: the search's)")
+    p.add_argument("--dataset", default=None, help="default: the searches' dataset")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--subset", type=int, default=None, help="training images used (seeded subset)")
+    p.add_argument("--no-augment", action="store_true", help="no random crop / flip")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads of every trial (default 1)")
+    add_json_flag(p)
+    p.set_defaults(handler=run_train_derived)
+
+
+def run_train_derived(args: argparse.Namespace) -> int:
+    from archspace.evaluators.training import TrainingEvaluator
+    from archspace.oneshot.handoff import (
+        default_study_name,
+        load_results,
+        plan_handoff,
+        train_derived,
+    )
+    from archspace.train.recipe import Recipe
+
+    plan = plan_handoff(load_results(args.results), args.channels, args.cells, args.dataset)
+    recipe = Recipe(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, subset=args.subset,
+                    augment=not args.no_augment)
+    evaluator = TrainingEvaluator(plan.dataset, recipe, data_dir=args.data_dir or plan.data_dir,
+                                  val_size=plan.val_size, keep_predictions=False, space=plan.space,
+                                  space_options=plan.space_options, threads=args.threads)
+    name = args.study or default_study_name(plan)
+    study = train_derived(plan.specs, args.db, name, evaluator, seed=args.seed, progress=True)
+    trials = {t.arch_hash: t for t in study.trials()}
+    rows = []
+    for cell in plan.cells:
+        t = trials.get(cell.spec.spec_hash())
+        rows.append({"source": cell.source, "label": cell.label, "search_seed": cell.seed, "arch": cell.text,
+                     "state": None if t is None else t.state, "val_error": None if t is None else t.objective,
+                     "test_error": None if t is None else t.metrics.get("test_error"),
+                     "params": None if t is None else t.cost.get("params"),
+                     "seconds": None if t is None else t.duration_s})
+    if args.json:
+        print_json({"study": name, "db": args.db, "space": plan.space, "space_options": plan.space_options,
+                    "dataset": plan.dataset, "recipe": recipe.to_dict(), "cells": rows})
+        return 0
+    print_table(["search", "seed", "state", "val error %", "test error %", "params", "s", "architecture"],
+                [[r["label"], r["search_seed"], r["state"], _pct(r["val_error"]), _pct(r["test_error"]),
+                  "" if r["params"] is None else f"{int(r['params']):,}",
+                  "" if r["seconds"] is None else f"{r['seconds']:.0f}", r["arch"]] for r in rows],
+                title=f"study {name!r}: derived cells trained stand-alone ({plan.space} {plan.space_options}, "
+                      f"{plan.dataset}, {args.epochs} epochs)")
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def _register_genotypes(sub: argparse._SubParsersAction) -> None:

@@ -11,7 +11,9 @@ noise and neighbors derive from (seed, epoch or step) only, and the checkpoint (
 atomically at every epoch end, every ``checkpoint_every_s`` and on Ctrl-C) holds weights, arch
 tensors, both optimizers and the step, so a resumed run on the CPU continues bit-identically.
 Nothing here knows a cell family: a search network needs ``arch_shapes()``, ``op_names`` and
-``forward(x, mixture)``.
+``forward(x, mixture)``. A convolutional network and its image batches are put in channels-last
+memory format (``memory_format="auto"``, the trainer's rule; faster on the CPU, same results to
+float rounding).
 """
 
 from __future__ import annotations
@@ -151,8 +153,12 @@ class BilevelSearch:
     def __init__(self, net: nn.Module, method: Method, recipe: SearchRecipe, data: SearchData, seed: int = 0,
                  derive: Callable[[dict[str, np.ndarray]], Any] | None = None,
                  describe: Callable[[Any], dict[str, Any]] | None = None, checkpoint: str | os.PathLike | None = None,
-                 checkpoint_every_s: float = 120.0, identity: dict[str, Any] | None = None) -> None:
+                 checkpoint_every_s: float = 120.0, identity: dict[str, Any] | None = None,
+                 memory_format: str = "auto") -> None:
         self.net, self.method, self.recipe, self.data, self.seed = net, method, recipe, data, int(seed)
+        self.channels_last = _use_channels_last(memory_format, net, data)
+        if self.channels_last:
+            net.to(memory_format=torch.channels_last)  # in place: the parameters stay the same objects
         self.op_names = tuple(net.op_names)
         if hasattr(method, "check_ops"):
             method.check_ops(self.op_names)
@@ -186,7 +192,11 @@ class BilevelSearch:
         epoch, pos = divmod(step, self.steps_per_epoch)
         index = self._order(epoch, which)[pos * self.batch_size:(pos + 1) * self.batch_size]
         x, y = (self.data.weight_x, self.data.weight_y) if which == 0 else (self.data.arch_x, self.data.arch_y)
-        return x[index], y[index]
+        return self.layout(x[index]), y[index]
+
+    def layout(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` in the network's memory format (channels-last images on the CPU, see ``__init__``)."""
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x
 
     def loss_fn(self, x: torch.Tensor, y: torch.Tensor) -> Callable[[Mixture], torch.Tensor]:
         return lambda mixture: F.cross_entropy(self.net(x, mixture), y)
@@ -205,20 +215,29 @@ class BilevelSearch:
 
     # --- one step -------------------------------------------------------------------------
     def train_step(self, step: int) -> tuple[float, float]:
+        """One architecture step, then one weight step; returns (weight loss, arch loss)."""
         ctx = self.context(step)
         set_lr(self.w_opt, ctx.lr)
-        arch = self.arch.as_dict()
+        arch_loss = self.arch_step(ctx)
+        return self.weight_step(ctx), arch_loss
+
+    def arch_step(self, ctx: StepContext) -> float:
+        """Adam on the arch tensors with the method's gradient (architecture batch)."""
         self.a_opt.zero_grad(set_to_none=True)
-        arch_loss = self.method.arch_backward(arch, ctx, self)
+        arch_loss = self.method.arch_backward(self.arch.as_dict(), ctx, self)
         self.a_opt.step()
+        return arch_loss
+
+    def weight_step(self, ctx: StepContext) -> float:
+        """SGD on the weights under the method's weight mixture (weight batch), gradient clipped."""
         self.w_opt.zero_grad(set_to_none=True)
-        loss = ctx.train_loss(self.method.weight_mixture(arch, ctx))
+        loss = ctx.train_loss(self.method.weight_mixture(self.arch.as_dict(), ctx))
         loss.backward()
         if not math.isfinite(float(loss.detach())):
-            raise DataError(f"search loss became {float(loss.detach())} at step {step}; lower the learning rate")
+            raise DataError(f"search loss became {float(loss.detach())} at step {ctx.step}; lower the learning rate")
         nn.utils.clip_grad_norm_(self.net.parameters(), self.recipe.grad_clip)
         self.w_opt.step()
-        return float(loss.detach()), arch_loss
+        return float(loss.detach())
 
     def unrolled_arch_backward(self, arch: dict[str, torch.Tensor], ctx: StepContext) -> float:
         """Second-order DARTS: gradient of L_val(w - xi grad L_train(w, a), a) w.r.t. a, the
@@ -270,7 +289,7 @@ class BilevelSearch:
         mixture = self.method.eval_mixture(self.arch.as_dict())
         right = 0
         for start in range(0, len(self.data.val_y), 256):
-            x, y = self.data.val_x[start:start + 256], self.data.val_y[start:start + 256]
+            x, y = self.layout(self.data.val_x[start:start + 256]), self.data.val_y[start:start + 256]
             right += int((self.net(x, mixture).argmax(1) == y).sum())
         self.net.train(was)
         return 100.0 * right / max(1, len(self.data.val_y))
@@ -278,7 +297,7 @@ class BilevelSearch:
     def val_loss_of_flat(self, batches: int) -> Callable[[torch.Tensor], torch.Tensor]:
         """Mean validation loss (architecture-half batches) as a function of the flat alpha."""
         n = min(len(self.data.arch_y), batches * self.batch_size)
-        x, y = self.data.arch_x[:n], self.data.arch_y[:n]
+        x, y = self.layout(self.data.arch_x[:n]), self.data.arch_y[:n]
 
         def loss_of(flat: torch.Tensor) -> torch.Tensor:
             arch = self.arch.unflatten(flat)
@@ -384,6 +403,24 @@ class BilevelSearch:
         return self
 
 
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
+
+
+def _use_channels_last(memory_format: str, net: nn.Module, data: SearchData) -> bool:
+    """``auto``: the trainer's rule (``train.trainer.memory_format_for``: channels-last for a
+    network with 2-D convolutions and no 3-D ones) for image batches; on the CPU the search
+    networks' steps run 1.3-1.7x faster so (BENCHMARKS.md, issue 15), with the same results to
+    float rounding."""
+    from archspace.train.trainer import memory_format_for
+
+    if memory_format not in MEMORY_FORMATS:
+        raise UsageError(f"memory_format must be one of {list(MEMORY_FORMATS)}, got {memory_format!r}")
+    if memory_format != "auto":
+        return memory_format == "channels_last"
+    device = next((p.device for p in net.parameters()), torch.device("cpu"))
+    return data.weight_x.dim() == 4 and memory_format_for(net, device) == torch.channels_last
+
+
 def early_stop(eigenvalues: list[float], k: int, window: int, threshold: float) -> bool:
     """DARTS-ES: mean(ev[i-k-w+1 .. i-k]) / mean(ev[i-w+1 .. i]) < threshold at the last epoch i."""
     if len(eigenvalues) < k + window:
@@ -412,5 +449,5 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, Any]:
     return state
 
 
-__all__ = ["CHECKPOINT_FORMAT", "BilevelSearch", "EpochRecord", "SearchData", "SearchRecipe", "early_stop", "read_state",
+__all__ = ["CHECKPOINT_FORMAT", "MEMORY_FORMATS", "BilevelSearch", "EpochRecord", "SearchData", "SearchRecipe", "early_stop", "read_state",
            "save_state"]

@@ -14,6 +14,10 @@ family (they see op groups, arch tensors and a loss).
   Additive neighbors (eq. 3.6): on ``distance`` sampled edges, bounded noise |q_k| <= eps added
   to the mixing weights, clipped at 0 and renormalized; multiplicative (eq. 3.7): those edges
   forced to ``none`` or ``skip_connect``.
+
+Every arch gradient is taken to the arch tensors only (``backward_to_arch``): the weights'
+gradients from an architecture batch are never used (the weight step zeroes them), so they are
+not computed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,13 @@ from archspace.families.supernet import Mixture
 
 ARCH_BETA = "_beta"
 Loss = Callable[[Mixture], torch.Tensor]
+
+
+def backward_to_arch(loss: torch.Tensor, arch: dict[str, torch.Tensor]) -> None:
+    """Accumulate d loss / d arch into the arch tensors' ``.grad`` and nothing else: the weights'
+    gradients (the convolutions' weight-gradient kernels, most of a CPU backward pass) are not
+    computed, since the weight step starts from zeroed gradients anyway."""
+    loss.backward(inputs=list(arch.values()))
 
 
 def op_groups(arch: dict[str, torch.Tensor]) -> list[str]:
@@ -109,7 +120,7 @@ class Method:
     def arch_backward(self, arch: dict[str, torch.Tensor], ctx: StepContext, bilevel: object) -> float:
         """Fill the ``.grad`` of the arch tensors; returns the validation loss."""
         loss = ctx.val_loss(self.relax(arch, ctx))
-        loss.backward()
+        backward_to_arch(loss, arch)
         return float(loss.detach())
 
     def config(self) -> dict[str, object]:
@@ -255,14 +266,14 @@ class Neighborhood(Method):
             total = 0.0
             for changes in nbrs:  # one neighbor's graph in memory at a time
                 loss = ctx.val_loss(apply_neighbor(self.inner.relax(arch, ctx), changes)) / len(nbrs)
-                loss.backward()
+                backward_to_arch(loss, arch)
                 total += float(loss.detach())
             return total
         with torch.no_grad():
             losses = [float(ctx.val_loss(apply_neighbor(self.inner.relax(arch, ctx), c))) for c in nbrs]
         worst = int(np.argmax(losses))
         loss = ctx.val_loss(apply_neighbor(self.inner.relax(arch, ctx), nbrs[worst]))
-        loss.backward()  # Danskin: the gradient of the max is the gradient at the maximizer
+        backward_to_arch(loss, arch)  # Danskin: the gradient of the max is the gradient at the maximizer
         return float(loss.detach())
 
     def weight_mixture(self, arch: dict[str, torch.Tensor], ctx: StepContext) -> Mixture:
@@ -296,5 +307,5 @@ def make_method(name: str, **options: object) -> Method:
 
 
 __all__ = ["AGGREGATES", "METHODS", "NEIGHBOR_KINDS", "Darts", "Gdas", "Method", "Neighborhood", "Perturbation",
-           "StepContext", "apply_neighbor", "argmax_mixture", "draw_neighbors", "gumbel_hard_mixture",
+           "StepContext", "apply_neighbor", "argmax_mixture", "backward_to_arch", "draw_neighbors", "gumbel_hard_mixture",
            "make_method", "softmax_mixture"]

@@ -3,7 +3,8 @@
 Each of the 6 edges of every cell is a ``MixedOp`` over the allowed ops, each op made by
 ``families.nb201.modules.make_op`` with its BatchNorm made affine-free (``strip_affine``); the
 skeleton (stem, residual reductions, head) is ``families.nb201.modules``'s, so the search network
-and the stand-alone ``NB201Network`` cannot drift apart. All cells share one (6, ops) weight
+and the stand-alone ``NB201Network`` cannot drift apart. ``fast_pooling`` swaps the average pool
+for its faster equivalent and ``none`` is never computed (``MixedOp``'s ``zeros``). All cells share one (6, ops) weight
 matrix (group ``cell``); PC-DARTS options as in ``families.darts.supernet``.
 """
 
@@ -19,7 +20,14 @@ from archspace.errors import UsageError
 from archspace.families.base import positive_option
 from archspace.families.nb201.modules import macro_layers, make_head, make_op, make_stem
 from archspace.families.nb201.table import EDGES, INCOMING, NUM_EDGES, OPS
-from archspace.families.supernet import MixedOp, Mixture, node_softmax, op_subset, strip_affine
+from archspace.families.supernet import (
+    MixedOp,
+    Mixture,
+    fast_pooling,
+    node_softmax,
+    op_subset,
+    strip_affine,
+)
 
 GROUPS = ("cell",)
 
@@ -55,7 +63,8 @@ class NB201SearchCell(nn.Module):
         super().__init__()
         width = channels // config.partial_channels
         self.edges = nn.ModuleList(
-            MixedOp([strip_affine(make_op(op, width)) for op in config.ops], config.partial_channels)
+            MixedOp([fast_pooling(strip_affine(make_op(op, width))) for op in config.ops], config.partial_channels,
+                    zeros=[k for k, op in enumerate(config.ops) if op == "none"])
             for _ in range(NUM_EDGES))
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor, index: list,

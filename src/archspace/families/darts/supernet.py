@@ -3,7 +3,8 @@
 Every cell has ``nodes`` intermediate nodes; node j sums one ``MixedOp`` per earlier state
 (``table.edge_inputs``: 14 edges for 4 nodes), each holding every op of the mask built by
 ``modules.make_op`` with affine-free BatchNorm (pooling ops followed by an affine-free BN, as in
-the reference). Normal cells share one (edges, ops) weight matrix (group ``normal``), reduction
+the reference; average pools as ``fast_pooling``'s equivalent, ``none`` never computed).
+Normal cells share one (edges, ops) weight matrix (group ``normal``), reduction
 cells another (``reduce``). PC-DARTS: ``partial_channels`` K > 1 feeds 1/K of the channels to the
 ops; ``edge_norm`` adds per-edge parameters ``normal_beta`` / ``reduce_beta`` normalized over
 each node's incoming edges. The macro network is the family's: stem to 3C, reductions at
@@ -31,7 +32,7 @@ from archspace.families.darts.table import (
     stem_steps,
     stride_of,
 )
-from archspace.families.supernet import MixedOp, Mixture, node_softmax, op_subset
+from archspace.families.supernet import MixedOp, Mixture, fast_pooling, node_softmax, op_subset
 
 GROUPS = ("normal", "reduce")
 
@@ -66,7 +67,7 @@ class DartsSearchConfig:
 
 
 def _search_op(name: str, channels: int, stride: int) -> nn.Module:
-    op = make_op(name, channels, stride, affine=False)
+    op = fast_pooling(make_op(name, channels, stride, affine=False))
     if "pool" in name:
         op = nn.Sequential(op, nn.BatchNorm2d(channels, affine=False))
     return op
@@ -83,7 +84,8 @@ class SearchCell(nn.Module):
         width = plan.channels // config.partial_channels
         self.edges = nn.ModuleList(
             MixedOp([_search_op(op, width, stride_of(plan.reduction, source)) for op in config.ops],
-                    config.partial_channels, stride_of(plan.reduction, source))
+                    config.partial_channels, stride_of(plan.reduction, source),
+                    zeros=[k for k, op in enumerate(config.ops) if op == "none"])
             for _, source in edge_inputs(config.nodes))
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor, index: list,

@@ -1,0 +1,90 @@
+"""Markdown tables of the derived cells trained stand-alone (``archspace oneshot train-derived``).
+
+Reads the studies of ``runs/derived.db`` (``nb201-derived-all``: seed-0 NB201 searches,
+``nb201-derived-s12``: seeds 1 and 2, ``darts-derived``: the S3 searches), matches each trial's
+architecture to the search runs (``runs/*.json``) that derived it and, for NB201 cells, to the
+NAS-Bench-201 CIFAR-10 test accuracy recorded in ``results.json``; prints one row per distinct
+cell and the Spearman correlation between the Fashion-MNIST stand-alone test error and the
+CIFAR-10 accuracy over the NB201 cells.
+
+    .venv/bin/python docs/oneshot/derived_table.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scipy.stats import spearmanr
+
+from archspace.study import Study
+
+HERE = Path(__file__).resolve().parent
+RUNS = HERE / "runs"
+STUDIES = ("nb201-derived-all", "nb201-derived-s12", "darts-derived")
+
+
+def _method_key(stem: str) -> str:
+    """``nb201-na-darts-add-mean-s0`` -> the results.json key ``na-darts[add/mean]``."""
+    name = stem.split("-", 1)[1].rsplit("-s", 1)[0]
+    for plain, key in (("na-darts-add-mean", "na-darts[add/mean]"), ("na-darts-mul-max", "na-darts[mul/max]"),
+                       ("na-darts-es", "na-darts-es[add/mean]"), ("na-pc-darts", "na-pc-darts[add/mean]")):
+        if name == plain:
+            return key
+    return name
+
+
+def _sources() -> dict[str, list[tuple[str, int]]]:
+    """Derived spec JSON -> [(method key, seed)] of the searches that derived it."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for path in sorted(RUNS.glob("*.json")):
+        result = json.loads(path.read_text())
+        if not isinstance(result, dict) or not isinstance(result.get("derived"), dict) or "config" not in result:
+            continue
+        key = json.dumps(result["derived"]["spec"], sort_keys=True)
+        space = result["config"]["space"]
+        method = _method_key(path.stem) if space == "nb201" else f"{space}:{_method_key(path.stem)}"
+        found.setdefault(key, []).append((method, int(result["config"]["seed"])))
+    return found
+
+
+def main() -> None:
+    sources = _sources()
+    nb201 = json.loads((HERE / "results.json").read_text())["nb201"]
+    pairs: dict[str, tuple[float, float]] = {}  # distinct NB201 cell -> (FMNIST test error, CIFAR-10 acc)
+    for name in STUDIES:
+        try:
+            study = Study.load(name, str(RUNS / "derived.db"))
+        except Exception as exc:  # noqa: BLE001 - a study not run yet is reported, not fatal
+            print(f"\n{name}: not available ({exc})")
+            continue
+        print(f"\n**{name}** ({study.counts()['complete']} trials complete)\n")
+        print("| derived by (method, seed) | cell | FMNIST val error % | FMNIST test error % | NB201 CIFAR-10 test % | params | train s |")
+        print("|---|---|---|---|---|---|---|")
+        for t in sorted(study.trials(), key=lambda t: (t.objective is None, t.objective or 0.0)):
+            spec = t.arch
+            by = sources.get(json.dumps(spec.to_dict(), sort_keys=True), [])
+            cifar = None
+            if spec.kind == "nb201" and by:
+                method, seed = by[0]
+                cifar = nb201[method]["accuracies"][seed][0]
+            text = spec.to_string() if hasattr(spec, "to_string") else str(spec.to_dict())
+            if spec.kind == "darts":
+                text = "normal " + " ".join(f"{op}~{i}" for op, i in spec.normal) + "; reduce " + " ".join(
+                    f"{op}~{i}" for op, i in spec.reduce)
+            test = t.metrics.get("test_error")
+            if cifar is not None and test is not None:
+                pairs[json.dumps(spec.to_dict(), sort_keys=True)] = (test, cifar)
+            val = "-" if t.objective is None else f"{t.objective:.2f}"
+            text = text.replace("|", "\\|")  # a pipe inside a Markdown table cell
+            print(f"| {', '.join(f'{m} s{s}' for m, s in by) or '?'} | `{text}` | {val} | "
+                  f"{'-' if test is None else f'{test:.2f}'} | {'-' if cifar is None else f'{cifar:.2f}'} | "
+                  f"{int(t.cost.get('params', 0)):,} | {t.duration_s or 0:.0f} |")
+    if len(pairs) >= 3:
+        rho, p = spearmanr([a for a, _ in pairs.values()], [b for _, b in pairs.values()])
+        print(f"\nSpearman rho (FMNIST stand-alone test error vs NB201 CIFAR-10 test accuracy), {len(pairs)} "
+              f"NB201 cells: {rho:.2f} (p = {p:.3f}); negative = a lower FMNIST error goes with a higher CIFAR-10 accuracy")
+
+
+if __name__ == "__main__":
+    main()
