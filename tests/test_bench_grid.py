@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -16,18 +17,45 @@ from archspace.experiments.nb201_grid import GridConfig, run_grid
 from archspace.experiments.nb201_na import NAConfig, run_na
 from archspace.experiments.nb201_search import (
     BenchConfig,
+    load_records,
     ours_vs_peers,
     protocol_metric,
     run_comparison,
+    run_comparisons,
     run_search,
     summarize,
 )
-from archspace.families.nb201.index import benchmark_index_of, isomorphism_class_ids
-from archspace.search.hamming_gp import SpaceGP, kernel_of
+from archspace.families.nb201.index import (
+    benchmark_index_of,
+    benchmark_ops_matrix,
+    isomorphism_class_ids,
+)
+from archspace.report.nb201_search import grid_cost_markdown
+from archspace.search.hamming_gp import KERNELS, SpaceGP, kernel_of
 from archspace.search.registry import make_strategy
 from archspace.spaces.nb201 import NB201Space
 
 TABLE = NB201Table.load()
+TEST = TABLE.column("cifar10_test_200")
+
+# Runs logged by the code before the grid-speed work (the 100-run grid in docs/nb201-search):
+# (protocol, budget, algorithm, run) -> (sha256 of [evaluated, selected], final cell, its CIFAR-10 test).
+BEFORE_SPEEDUPS = {
+    ("mean", 50, "rs", 0): ("5429fb6f80a50022", 3255, 93.87),
+    ("mean", 50, "re", 0): ("6188be2b2ae0a014", 1317, 94.09),
+    ("mean", 50, "ls", 0): ("330d537ca7b36ef4", 14139, 93.92),
+    ("mean", 50, "na-rs", 0): ("4380a106bf483db4", 14306, 93.09),
+    ("mean", 50, "iso-bo", 0): ("4e3ab0dcd770ca8b", 6111, 94.37),
+    ("mean", 50, "tpe", 0): ("983144534646d043", 1459, 94.30),
+    ("mean", 50, "hyperopt-tpe", 0): ("6ae2d4cd5dcc55e2", 8162, 93.67),
+    ("mean", 50, "iso-bo", 1): ("0d97987fb876501f", 1459, 94.30),
+    ("sample", 100, "iso-bo", 0): ("86fdf42468b8b091", 6111, 94.37),
+    ("valid12", 100, "iso-bo", 0): ("09b46711b5ca87d8", 13714, 94.37),
+}
+
+
+def _digest(record) -> str:
+    return hashlib.sha256(json.dumps([record.evaluated, record.selected]).encode()).hexdigest()[:16]
 
 
 def test_protocols_map_to_the_table_columns() -> None:
@@ -98,6 +126,20 @@ def test_grid_runs_every_cell_resumes_and_restricts_slow_algorithms(tmp_path) ->
     assert {n: e["cifar10_test_200"] for n, e in resumed.items()} == {
         n: e["cifar10_test_200"] for n, e in cell["algorithms"].items()}
     assert json.loads((tmp_path / "grid_summary.json").read_text())["config"]["runs_for"] == {"tpe": 2}
+    # cost: per cell the runs' own CPU; per algorithm CPU per run by budget, and the full grid at that rate
+    logged = load_records(log)
+    assert cell["seconds"]["cpu"] == pytest.approx(sum(r.cpu_seconds for r in logged))
+    cost = grid["cost"]["algorithms"]
+    rates = cost["rs"]["cpu_per_run"]
+    assert set(rates) == {"8", "12"} and cost["rs"]["full_grid_runs"] == 12
+    assert cost["rs"]["full_grid_cpu"] == pytest.approx(3 * 2 * (rates["8"] + rates["12"]))
+    assert cost["tpe"]["full_grid_runs"] == 2 and cost["tpe"]["peer"]
+    assert cost["tpe"]["full_grid_cpu"] == pytest.approx(2 * cost["tpe"]["cpu_per_run"]["12"])
+    totals = grid["cost"]["full_grid_cpu"]
+    assert totals["peers"] == pytest.approx(cost["tpe"]["full_grid_cpu"])
+    assert totals["ours"] == pytest.approx(cost["rs"]["full_grid_cpu"] + cost["ls"]["full_grid_cpu"])
+    table = grid_cost_markdown(grid)
+    assert "| tpe (peer) | - | " in table and "Ours only:" in table and "With the peers:" in table
 
 
 def test_grid_refuses_bad_restrictions_before_running() -> None:
@@ -189,3 +231,47 @@ def test_only_finished_summarizes_an_interrupted_grid_without_running(tmp_path) 
     assert set(grid["cells"]) == {"mean/cifar10/6"}  # the empty cell is left out, nothing ran
     assert {n: e["runs"] for n, e in grid["cells"]["mean/cifar10/6"]["algorithms"].items()} == {"rs": 2, "re": 2}
     assert len((tmp_path / "mean-cifar10-6" / "runs.jsonl").read_text().splitlines()) == 4
+
+
+@pytest.mark.parametrize("case", sorted(BEFORE_SPEEDUPS), ids=lambda c: "-".join(map(str, c)))
+def test_runs_are_identical_to_those_logged_before_the_speedups(case) -> None:
+    protocol, budget, algorithm, run = case
+    if algorithm == "tpe":
+        pytest.importorskip("optuna")
+    if algorithm == "hyperopt-tpe":
+        pytest.importorskip("hyperopt")
+    metric, mode = protocol_metric(protocol, "cifar10")
+    config = BenchConfig(algorithms=(algorithm,), budget=budget, runs=run + 1, search_metric=metric,
+                         seed_mode=mode).checked()
+    record = run_search(algorithm, run, config)
+    assert (_digest(record), record.final, round(float(TEST[record.final]), 2)) == BEFORE_SPEEDUPS[case]
+    assert record.cpu_seconds is not None and record.cpu_seconds > 0
+
+
+def test_space_gp_kernel_lookup_is_the_direct_kernel_bit_for_bit() -> None:
+    """Kernel rows from mismatch codes == kernel_of(mismatch @ weights) exactly, at any weights."""
+    rng = np.random.default_rng(4)
+    _, first = np.unique(isomorphism_class_ids(), return_index=True)
+    points = benchmark_ops_matrix()[first]  # the 6,466 class representatives iso-bo uses
+    for kernel in KERNELS:
+        gp = SpaceGP(points, kernel=kernel)
+        for row in rng.choice(len(points), 20, replace=False):
+            gp.add(int(row), float(rng.normal()))
+        for _ in range(3):
+            gp.weights = np.exp(rng.uniform(np.log(1e-3), np.log(20.0), points.shape[1]))
+            for i, row in enumerate(gp.rows):
+                mismatch = points != points[row]
+                assert np.array_equal(gp._observed_kernel(i), kernel_of(mismatch @ gp.weights, kernel))
+                assert np.array_equal(gp.mismatch_counts(i), mismatch.sum(axis=1))
+
+
+def test_one_pool_serves_many_comparisons_each_with_its_own_log(tmp_path) -> None:
+    first = BenchConfig(algorithms=("rs", "iso-bo"), budget=12, runs=2, seed=3)
+    second = BenchConfig(algorithms=("re",), budget=9, runs=3, seed=3, seed_mode="sample")
+    both = run_comparisons([(first, tmp_path / "a"), (second, tmp_path / "b")], workers=2)
+    for config, records in zip((first, second), both, strict=True):
+        assert [_digest(r) for r in records] == [_digest(r) for r in run_comparison(config)]
+    assert [len(load_records(tmp_path / d / "runs.jsonl")) for d in ("a", "b")] == [4, 3]
+    again = run_comparisons([(first, tmp_path / "a"), (second, tmp_path / "b")])  # resumed: nothing re-run
+    assert [[_digest(r) for r in rs] for rs in again] == [[_digest(r) for r in rs] for rs in both]
+    assert len(load_records(tmp_path / "a" / "runs.jsonl")) == 4

@@ -248,6 +248,10 @@ def run_grid_command(args: argparse.Namespace) -> int:
     print_table(columns, rows, title="NAS-Bench-201 grid: headline test accuracy of the selected cell "
                                      "(mean over runs; n= runs when not the default)")
     print(f"wall {grid['seconds']['wall']:.0f} s, CPU {grid['seconds']['cpu']:.0f} s")
+    totals = grid["cost"]["full_grid_cpu"]
+    if totals["ours"] is not None:
+        peers = f", with the peers {totals['ours'] + totals['peers']:.0f} s" if totals["peers"] is not None else ""
+        print(f"the full configuration at the measured CPU per run: ours {totals['ours']:.0f} s{peers}")
     return 0
 
 

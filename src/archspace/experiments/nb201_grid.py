@@ -7,8 +7,13 @@ more) runs than ``runs`` and ``cells_for`` restricts it to some cells (the slow 
 grid summary says so: every number in it is measured, and how many runs stand behind it is kept
 beside it. Each cell's summary holds the Welch test of our best algorithm against the best peer
 (``ours_vs_peers``). On CIFAR-10 cells the selected cells' CIFAR-100 and ImageNet16-120 test
-accuracies are the transfer results. Wall and CPU time (this process and its finished workers)
-are recorded per cell.
+accuracies are the transfer results.
+
+All cells' missing runs go through one ``run_comparisons`` call: one pool start for the whole grid,
+and no worker idles at a cell's end. Time: the grid's elapsed wall and CPU (this process and its
+workers), and per cell and algorithm the sum of its runs' own wall and CPU seconds (each run
+records its CPU time; runs logged before that was recorded count in the wall sums only), so a
+summary says what each algorithm cost, peers apart from ours (``grid_cost``).
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from archspace.experiments.nb201_search import (
     RUNS_FILE,
     TEST_METRICS,
     BenchConfig,
+    RunRecord,
+    is_peer,
     load_records,
     protocol_metric,
-    run_comparison,
+    run_comparisons,
     summarize,
 )
 from archspace.report.nb201_search import write_report
@@ -129,34 +136,24 @@ def run_grid(config: GridConfig, workers: int = 1, out: Path | str | None = None
     out_path = Path(out) if out is not None else None
     if only_finished and out_path is None:
         raise UsageError("only_finished needs the grid's output folder")
-    cells: dict[str, Any] = {}
     start_wall, start_cpu = time.perf_counter(), _cpu_seconds()
-    for cid, groups in config.cell_configs().items():
-        if not groups:
-            continue
-        folder = out_path / cid.replace("/", "-") if out_path is not None else None
-        wall, cpu = time.perf_counter(), _cpu_seconds()
-        records = []
-        for group in groups:
-            if only_finished:
-                keys = {a: group.key(a) for a in group.algorithms}
-                records += [r for r in load_records(folder / RUNS_FILE) if keys.get(r.algorithm) == r.key
-                            and r.run < group.runs]
-            else:
-                records += run_comparison(group, workers=workers, out=folder, progress=progress)
+    plan = [(cid, group, out_path / cid.replace("/", "-") if out_path is not None else None)
+            for cid, groups in config.cell_configs().items() for group in groups]
+    if only_finished:
+        found = [_finished(group, folder) for _, group, folder in plan]
+    else:
+        found = run_comparisons([(group, folder) for _, group, folder in plan], workers=workers, progress=progress)
+    by_cell: dict[str, list[tuple[BenchConfig, list[RunRecord]]]] = {}
+    for (cid, group, _), records in zip(plan, found, strict=True):
+        by_cell.setdefault(cid, []).append((group, records))
+    cells: dict[str, Any] = {}
+    for cid, parts in by_cell.items():
+        records = [r for _, part in parts for r in part]
         if not records:
             continue
-        present = {r.algorithm for r in records}
-        groups = [g for g in groups if present & set(g.algorithms)]
-        groups = [BenchConfig(**{**asdict(g), "algorithms": tuple(a for a in g.algorithms if a in present),
-                                 "options": {a: o for a, o in g.options.items() if a in present}})
-                  for g in groups]
-        merged = BenchConfig(algorithms=tuple(n for g in groups for n in g.algorithms), budget=groups[0].budget,
-                             runs=max(g.runs for g in groups), search_metric=groups[0].search_metric,
-                             seed=config.seed, seed_mode=groups[0].seed_mode, ops=config.ops,
-                             options={k: v for g in groups for k, v in g.options.items()})
-        summary = summarize(records, merged)
-        summary["seconds"] = {"wall": time.perf_counter() - wall, "cpu": _cpu_seconds() - cpu}
+        summary = summarize(records, _merged(config, [g for g, _ in parts], {r.algorithm for r in records}))
+        summary["seconds"] = run_seconds(records)
+        folder = out_path / cid.replace("/", "-") if out_path is not None else None
         if folder is not None and figures:
             write_report(summary, folder)
         elif folder is not None:
@@ -165,10 +162,71 @@ def run_grid(config: GridConfig, workers: int = 1, out: Path | str | None = None
         cells[cid] = summary
     grid = {"config": _plain_config(config), "cells": {cid: _cell_digest(s) for cid, s in cells.items()},
             "seconds": {"wall": time.perf_counter() - start_wall, "cpu": _cpu_seconds() - start_cpu}}
+    grid["cost"] = grid_cost(grid)
     if out_path is not None:
         out_path.mkdir(parents=True, exist_ok=True)
         (out_path / GRID_SUMMARY).write_text(json.dumps(grid, indent=2) + "\n")
     return grid
+
+
+def _finished(group: BenchConfig, folder: Path | None) -> list[RunRecord]:
+    """The runs of ``group`` already in ``folder``'s run log (nothing is run)."""
+    keys = {a: group.key(a) for a in group.algorithms}
+    return [r for r in load_records(folder / RUNS_FILE) if keys.get(r.algorithm) == r.key and r.run < group.runs] \
+        if folder is not None else []
+
+
+def _merged(config: GridConfig, groups: list[BenchConfig], present: set[str]) -> BenchConfig:
+    """One config over a cell's run-count groups, keeping the algorithms that have runs."""
+    groups = [g for g in groups if present & set(g.algorithms)]
+    return BenchConfig(algorithms=tuple(a for g in groups for a in g.algorithms if a in present),
+                       budget=groups[0].budget, runs=max(g.runs for g in groups),
+                       search_metric=groups[0].search_metric, seed=config.seed, seed_mode=groups[0].seed_mode,
+                       ops=config.ops, options={a: o for g in groups for a, o in g.options.items() if a in present})
+
+
+def run_seconds(records: list[RunRecord]) -> dict[str, Any]:
+    """Sums of the runs' own wall and CPU seconds, per algorithm and in all (CPU over timed runs)."""
+    by_algorithm: dict[str, dict[str, float]] = {}
+    for r in records:
+        entry = by_algorithm.setdefault(r.algorithm, {"runs": 0, "run_wall": 0.0, "cpu": 0.0, "cpu_runs": 0})
+        entry["runs"] += 1
+        entry["run_wall"] += r.seconds
+        if r.cpu_seconds is not None:
+            entry["cpu"] += r.cpu_seconds
+            entry["cpu_runs"] += 1
+    return {"run_wall": sum(e["run_wall"] for e in by_algorithm.values()),
+            "cpu": sum(e["cpu"] for e in by_algorithm.values()),
+            "cpu_runs": sum(e["cpu_runs"] for e in by_algorithm.values()), "by_algorithm": by_algorithm}
+
+
+def grid_cost(grid: dict[str, Any]) -> dict[str, Any]:
+    """What the grid costs per algorithm: mean CPU seconds per run at each budget (over the cells
+    whose runs were timed) and the CPU the grid's full configuration (every cell it names, the
+    runs each algorithm is given there) takes at that rate; totals for ours and for the peers."""
+    config = grid["config"]
+    per_run: dict[str, dict[int, list[tuple[float, int]]]] = {}
+    for cell in grid["cells"].values():
+        for name, entry in cell["seconds"]["by_algorithm"].items():
+            if entry["cpu_runs"]:
+                per_run.setdefault(name, {}).setdefault(cell["budget"], []).append((entry["cpu"], entry["cpu_runs"]))
+    algorithms: dict[str, Any] = {}
+    for name in config["algorithms"]:
+        rates = {b: sum(c for c, _ in v) / sum(n for _, n in v) for b, v in per_run.get(name, {}).items()}
+        cells = [c for c in (cell_id(p, d, b) for p in config["protocols"] for d in config["datasets"]
+                             for b in config["budgets"])
+                 if name not in config["cells_for"] or c in config["cells_for"][name]]
+        runs = config["runs_for"].get(name, config["runs"])
+        budgets = [int(c.rsplit("/", 1)[1]) for c in cells]
+        known = all(b in rates for b in budgets)
+        algorithms[name] = {"peer": is_peer(name), "cpu_per_run": {str(b): rates[b] for b in sorted(rates)},
+                            "full_grid_cpu": sum(rates[b] * runs for b in budgets) if known else None,
+                            "full_grid_runs": runs * len(cells)}
+    totals = {}
+    for label, pick in (("ours", False), ("peers", True)):
+        values = [a["full_grid_cpu"] for a in algorithms.values() if a["peer"] is pick]
+        totals[label] = sum(values) if values and all(v is not None for v in values) else None
+    return {"algorithms": algorithms, "full_grid_cpu": totals}
 
 
 def _plain_config(config: GridConfig) -> dict[str, Any]:
@@ -215,4 +273,4 @@ def grid_rows(grid: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return columns, rows
 
 
-__all__ = ["GRID_SUMMARY", "GridConfig", "cell_id", "grid_rows", "run_grid"]
+__all__ = ["GRID_SUMMARY", "GridConfig", "cell_id", "grid_cost", "grid_rows", "run_grid", "run_seconds"]

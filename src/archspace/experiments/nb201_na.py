@@ -30,7 +30,7 @@ from archspace.experiments.nb201_search import (
     BenchConfig,
     load_records,
     protocol_metric,
-    run_comparison,
+    run_comparisons,
     summarize,
     welch,
 )
@@ -98,35 +98,37 @@ def run_na(config: NAConfig, workers: int = 1, out: Path | str | None = None, pr
     config = config.checked()
     if only_finished and out is None:
         raise UsageError("only_finished needs the harness's output folder")
+    plan = [(signal, criterion, config.bench(signal, criterion),
+             Path(out) / f"{signal}-{criterion}" if out is not None else None)
+            for signal in config.signals for criterion in config.criteria]
+    if not only_finished:  # every comparison's missing runs through one pool
+        ran = run_comparisons([(bench, folder) for _, _, bench, folder in plan], workers=workers, progress=progress)
     rows = []
-    for signal in config.signals:
-        for criterion in config.criteria:
-            bench = config.bench(signal, criterion)
-            folder = Path(out) / f"{signal}-{criterion}" if out is not None else None
-            if only_finished:
-                keys = {a: bench.key(a) for a in bench.algorithms}
-                records = [r for r in load_records(folder / RUNS_FILE) if keys.get(r.algorithm) == r.key]
-                present = {r.algorithm for r in records}
-                inner = [n for n in config.inner if n in present and f"{NA_PREFIX}{n}" in present]
-                if not inner:
-                    continue
-                bench = BenchConfig(**{**asdict(bench), "algorithms": (*(f"{NA_PREFIX}{n}" for n in inner), *inner),
-                                       "options": {k: v for k, v in bench.options.items() if k.removeprefix(NA_PREFIX) in inner}})
-                records = [r for r in records if r.algorithm in bench.algorithms]
-            else:
-                records = run_comparison(bench, workers=workers, out=folder, progress=progress)
-            summary = summarize(records, bench)
-            headline = summary["headline_metric"]
-            for inner in (n for n in config.inner if n in bench.algorithms):
-                wrapped = f"{NA_PREFIX}{inner}"
-                na = np.array([_final(r, headline) for r in records if r.algorithm == wrapped])
-                plain = np.array([_final(r, headline) for r in records if r.algorithm == inner])
-                rows.append({
-                    "signal": signal, "criterion": criterion, "inner": inner, "evaluations": config.budget,
-                    "na": summary["algorithms"][wrapped][headline], "plain": summary["algorithms"][inner][headline],
-                    "difference": float(na.mean() - plain.mean()) if len(na) and len(plain) else None,
-                    "p_value": welch(na, plain), "runs": [len(na), len(plain)],
-                })
+    for position, (signal, criterion, bench, folder) in enumerate(plan):
+        if only_finished:
+            keys = {a: bench.key(a) for a in bench.algorithms}
+            records = [r for r in load_records(folder / RUNS_FILE) if keys.get(r.algorithm) == r.key]
+            present = {r.algorithm for r in records}
+            inner = [n for n in config.inner if n in present and f"{NA_PREFIX}{n}" in present]
+            if not inner:
+                continue
+            bench = BenchConfig(**{**asdict(bench), "algorithms": (*(f"{NA_PREFIX}{n}" for n in inner), *inner),
+                                   "options": {k: v for k, v in bench.options.items() if k.removeprefix(NA_PREFIX) in inner}})
+            records = [r for r in records if r.algorithm in bench.algorithms]
+        else:
+            records = ran[position]
+        summary = summarize(records, bench)
+        headline = summary["headline_metric"]
+        for inner in (n for n in config.inner if n in bench.algorithms):
+            wrapped = f"{NA_PREFIX}{inner}"
+            na = np.array([_final(r, headline) for r in records if r.algorithm == wrapped])
+            plain = np.array([_final(r, headline) for r in records if r.algorithm == inner])
+            rows.append({
+                "signal": signal, "criterion": criterion, "inner": inner, "evaluations": config.budget,
+                "na": summary["algorithms"][wrapped][headline], "plain": summary["algorithms"][inner][headline],
+                "difference": float(na.mean() - plain.mean()) if len(na) and len(plain) else None,
+                "p_value": welch(na, plain), "runs": [len(na), len(plain)],
+            })
     result = {"config": asdict(config), "rows": rows, "thesis_table_3_5": THESIS_TABLE_3_5}
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,12 @@ against the best peer.
 
 Strategies are driven directly against the in-memory table (no study database), runs go to
 ``workers`` processes, and each finished run is appended to ``runs.jsonl`` in the output folder
-so an interrupted comparison resumes where it stopped. Which strategies need torch (one torch
-thread per batch) or an optional package comes from the strategy registry's metadata. The
-outputs (``summary.json``, ``curves.png``/``.svg``) are written by ``archspace.report.nb201_search``.
+so an interrupted comparison resumes where it stopped. ``run_comparisons`` runs several
+comparisons (a grid's cells) through one pool: the pool's start-up (each worker imports the
+package and the peers' libraries) is paid once, and workers move on to the next comparison's runs
+instead of idling at the end of each. Each record keeps its run's CPU time (``cpu_seconds``).
+Which strategies need torch (one torch thread per batch) or an optional package comes from the
+strategy registry's metadata. The outputs (``summary.json``, ``curves.png``/``.svg``) are written by ``archspace.report.nb201_search``.
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ class RunRecord:
     observed: list[float]
     selected: list[int]
     seconds: float
+    cpu_seconds: float | None = None  # process CPU time of the run; None in logs written before it was kept
 
     @property
     def final(self) -> int:
@@ -175,7 +179,7 @@ def run_search(
     observed: list[float] = []
     selected: list[int] = []
     best_index, best_objective = -1, math.inf
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for step in range(config.budget):
         try:
             arch = strategy.ask()
@@ -191,7 +195,7 @@ def run_search(
         observed.append(100.0 - float(result.objective) if result.objective is not None else math.nan)
         selected.append(benchmark_index_of(choice) if choice is not None else best_index)
     return RunRecord(algorithm, run, config.key(algorithm), evaluated, observed, selected,
-                     time.perf_counter() - start)
+                     time.perf_counter() - start, time.process_time() - start_cpu)
 
 
 def _with_budget(algorithm: str, config: BenchConfig) -> dict[str, Any]:
@@ -297,26 +301,63 @@ def run_comparison(
     progress: bool = False,
 ) -> list[RunRecord]:
     """All runs of all algorithms (resuming from ``out/runs.jsonl`` when present), sorted."""
-    config = config.checked()
+    return run_comparisons([(config, out)], workers=workers, progress=progress)[0]
+
+
+@dataclass
+class _Comparison:
+    """One comparison in flight: its config, run log and the records it has so far."""
+
+    config: BenchConfig
+    log: Path | None
+    records: dict[tuple[str, int], RunRecord]
+
+    @classmethod
+    def open(cls, config: BenchConfig, out: Path | str | None) -> _Comparison:
+        log = Path(out) / RUNS_FILE if out is not None else None
+        keys = {a: config.key(a) for a in config.algorithms}
+        records = {(r.algorithm, r.run): r for r in load_records(log) if keys.get(r.algorithm) == r.key
+                   and r.run < config.runs} if log is not None else {}
+        if log is not None:
+            _prepare_log(log)
+        return cls(config, log, records)
+
+    def add(self, batch: list[RunRecord]) -> None:
+        """Keep a finished batch; its lines go to the run log in one append."""
+        for record in batch:
+            self.records[(record.algorithm, record.run)] = record
+        if self.log is not None and batch:
+            with self.log.open("a") as handle:
+                handle.write("".join(json.dumps(asdict(r)) + "\n" for r in batch))
+
+    def sorted(self) -> list[RunRecord]:
+        return [self.records[(a, r)] for a in self.config.algorithms for r in range(self.config.runs)]
+
+
+def run_comparisons(
+    comparisons: Sequence[tuple[BenchConfig, Path | str | None]],
+    workers: int = 1,
+    progress: bool = False,
+) -> list[list[RunRecord]]:
+    """Several comparisons (``(config, out)`` pairs, e.g. a grid's cells) through one pool.
+
+    Each resumes from its own ``out/runs.jsonl``; the runs still missing from all of them are
+    queued together in the given order, so one pool start serves them all and no worker waits for
+    a comparison's slowest run. Results are those of ``run_comparison`` on each, in order.
+    """
     if workers < 1:
         raise UsageError(f"workers must be >= 1, got {workers}")
-    runs_path = Path(out) / RUNS_FILE if out is not None else None
-    keys = {a: config.key(a) for a in config.algorithms}
-    records = {(r.algorithm, r.run): r for r in load_records(runs_path) if keys.get(r.algorithm) == r.key
-               and r.run < config.runs} if runs_path else {}
-    tasks = _tasks(config, set(records), batch=max(1, min(25, config.runs // (2 * workers) or 1)))
-    if runs_path is not None:
-        _prepare_log(runs_path)
-    total = sum(len(t[1]) for t in tasks)
+    jobs = [_Comparison.open(config.checked(), out) for config, out in comparisons]
+    tasks = []
+    for index, job in enumerate(jobs):
+        batch = max(1, min(25, job.config.runs // (2 * workers) or 1))
+        tasks += [(index, task) for task in _tasks(job.config, set(job.records), batch=batch)]
+    total = sum(len(task[1]) for _, task in tasks)
     with ProgressBar("search runs", total, enabled=progress and total > 0) as bar:
-        for batch in _execute(tasks, workers):
-            for record in batch:
-                records[(record.algorithm, record.run)] = record
-                if runs_path is not None:
-                    with runs_path.open("a") as handle:
-                        handle.write(json.dumps(asdict(record)) + "\n")
+        for index, batch in _execute(tasks, workers):
+            jobs[index].add(batch)
             bar.advance(len(batch))
-    return [records[(a, r)] for a in config.algorithms for r in range(config.runs)]
+    return [job.sorted() for job in jobs]
 
 
 def _prepare_log(path: Path) -> None:
@@ -331,15 +372,21 @@ def _prepare_log(path: Path) -> None:
                 handle.write("\n")
 
 
-def _execute(tasks: list, workers: int) -> Iterable[list[RunRecord]]:
+def _run_indexed(item: tuple[int, tuple[str, tuple[int, ...], BenchConfig]]) -> tuple[int, list[RunRecord]]:
+    index, task = item
+    return index, _run_batch(task)
+
+
+def _execute(tasks: list, workers: int) -> Iterable[tuple[int, list[RunRecord]]]:
+    """(comparison index, finished batch) for every ``(index, task)``, in process or in one pool."""
     if workers == 1 or len(tasks) <= 1:
-        yield from map(_run_batch, tasks)
+        yield from map(_run_indexed, tasks)
         return
     import multiprocessing as mp
 
     with mp.get_context("spawn").Pool(workers, initializer=_worker_init,
                                       initargs=(_optuna_verbosity(),)) as pool:
-        yield from pool.imap_unordered(_run_batch, tasks)
+        yield from pool.imap_unordered(_run_indexed, tasks)
 
 
 # --- summaries ---------------------------------------------------------------------------------
@@ -380,6 +427,7 @@ def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Tab
             "runs": len(mine),
             "peer": is_peer(name),
             "seconds_per_run": float(np.mean([r.seconds for r in mine])),
+            **_cpu_stats(mine),
             "final_search_metric": _stat(search[final], best[config.search_metric]),
             "curve": {"best_so_far_search": _band(curve_mean, curve_ci),
                       "selected_test": _band(test_mean, test_ci)},
@@ -395,6 +443,12 @@ def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Tab
         "comparisons": _comparisons(finals),
         "ours_vs_peers": ours_vs_peers(finals),
     }
+
+
+def _cpu_stats(records: Sequence[RunRecord]) -> dict[str, Any]:
+    """Mean CPU seconds per run over the records that measured it, and how many did."""
+    cpu = [r.cpu_seconds for r in records if r.cpu_seconds is not None]
+    return {"cpu_per_run": float(np.mean(cpu)) if cpu else None, "cpu_runs": len(cpu)}
 
 
 def _stat(values: np.ndarray, best: float) -> dict[str, float]:
@@ -467,4 +521,4 @@ SUMMARY_COLUMNS = ["algorithm", "runs", "CIFAR-10 test", "CIFAR-100 test", "Imag
 
 __all__ = ["PROTOCOLS", "SUMMARY_COLUMNS", "TEST_METRICS", "BenchConfig", "headline_metric", "is_peer",
            "ours_vs_peers", "protocol_metric", "welch", "RunRecord", "load_records", "mean_ci",
-           "run_comparison", "run_search", "run_seed", "summarize", "summary_rows", "write_report"]
+           "run_comparison", "run_comparisons", "run_search", "run_seed", "summarize", "summary_rows", "write_report"]

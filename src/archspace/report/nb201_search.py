@@ -93,6 +93,32 @@ def grid_markdown(grid: dict[str, Any], algorithms: list[str] | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
+def grid_cost_markdown(grid: dict[str, Any], cores: int = 2) -> str:
+    """A markdown table of ``grid["cost"]``: per algorithm the CPU seconds per run at each budget and
+    what the grid's full configuration costs at those rates, then the totals with and without the
+    peers (and the wall time that is on ``cores`` fully used cores)."""
+    cost = grid["cost"]
+    budgets = [str(b) for b in grid["config"]["budgets"]]
+    lines = ["| algorithm | " + " | ".join(f"CPU s/run at {b}" for b in budgets) + " | full grid: runs | full grid: CPU s |",
+             "|---|" + "---|" * (len(budgets) + 2)]
+    for name, entry in cost["algorithms"].items():
+        rates = [f"{entry['cpu_per_run'][b]:.3f}" if b in entry["cpu_per_run"] else "-" for b in budgets]
+        total = f"{entry['full_grid_cpu']:.0f}" if entry["full_grid_cpu"] is not None else "not all budgets timed"
+        lines.append(f"| {name}{' (peer)' if entry['peer'] else ''} | " + " | ".join(rates)
+                     + f" | {entry['full_grid_runs']} | {total} |")
+    ours, peers = cost["full_grid_cpu"]["ours"], cost["full_grid_cpu"]["peers"]
+
+    def wall(seconds: float) -> str:
+        return f"{seconds:.0f} CPU s = {seconds / cores / 60:.1f} min on {cores} cores"
+
+    lines.append("")
+    if ours is not None:
+        lines.append(f"Ours only: {wall(ours)}.")
+    if ours is not None and peers is not None:
+        lines.append(f"With the peers: {wall(ours + peers)} (the peers' own share: {peers:.0f} CPU s).")
+    return "\n".join(lines) + "\n"
+
+
 def na_markdown(result: dict[str, Any]) -> str:
     """A markdown table of the neighborhood-aware harness: NA-X vs X at equal evaluations."""
     lines = ["| signal | criterion | comparison | evaluations | runs | NA (mean ± 95% CI) | plain | NA - plain | Welch p |",
@@ -105,4 +131,4 @@ def na_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["curves_figure", "grid_markdown", "na_markdown", "plot_curves", "write_report"]
+__all__ = ["curves_figure", "grid_cost_markdown", "grid_markdown", "na_markdown", "plot_curves", "write_report"]

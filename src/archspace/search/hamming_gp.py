@@ -12,6 +12,13 @@ and variance of *every* point cost one ``(n, N)`` product, so acquisition maximi
 exhaustive. Hyperparameters (the weights and the noise ratio ``g``) maximize the marginal
 likelihood with the amplitude profiled out (its maximum-likelihood value ``y' K^-1 y / n``), by
 L-BFGS with the analytic gradient, warm-started from the previous fit; V is rebuilt after a fit.
+
+The kernel depends on a pair of points only through *which* coordinates differ, so with ``E``
+coordinates (``E <= MAX_CODE_DIMS``) a kernel row is a lookup: each observed row keeps its
+mismatch codes against every point (``sum_e [x_e != z_e] 2^e``), and the ``2^E`` kernel values
+are computed once per hyperparameter setting. The table is computed by the same operations as the
+direct row (``mismatch @ weights``, then the kernel), one row per code, so the values are the same
+numbers; ``tests/test_bench_grid.py`` checks them bit for bit against the direct formula.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ LOG_WEIGHT_BOUNDS = (np.log(1e-3), np.log(20.0))
 LOG_NOISE_BOUNDS = (np.log(1e-6), np.log(1.0))
 PRIOR_LOG_WEIGHT = float(np.log(0.5))  # prior median of a weight: k = exp(-0.5) per differing edge
 PRIOR_SCALE = 1.0
+MAX_CODE_DIMS = 16  # kernel rows by mismatch-code lookup up to 2**16 codes; direct beyond
 
 
 def kernel_of(distance: np.ndarray, kernel: str) -> np.ndarray:
@@ -56,21 +64,76 @@ class SpaceGP:
         self.kernel = kernel
         self.ard = ard
         n_dims = self.points.shape[1]
-        self.weights = np.full(n_dims, float(weight))
+        self._weights = np.full(n_dims, float(weight))
         self.noise = float(noise)
         self.rows: list[int] = []
         self.y = np.empty(0)
         self._buffer = np.empty((64, len(self.points)))  # rows 0..n-1 hold V = L^-1 K(X, all)
         self._sumsq = np.zeros(len(self.points))  # column sums of V**2
         self._chol = np.empty((0, 0))
+        self._table: np.ndarray | None = None  # kernel value per mismatch code at the current weights
+        levels = int(self.points.max()) + 1 if self.points.size else 0
+        self._coded = n_dims <= MAX_CODE_DIMS and self.points.size > 0 and int(self.points.min()) >= 0 \
+            and levels <= 64
+        if self._coded:
+            dtype = np.uint8 if n_dims <= 8 else np.uint16
+            codes = np.arange(2**n_dims)
+            self._code_bits = (codes[:, None] >> np.arange(n_dims)[None, :]) & 1 == 1  # (2^E, E) bool
+            self._popcount = self._code_bits.sum(axis=1)
+            # _bit_masks[e, v]: bit e set at every point whose coordinate e differs from v
+            self._bit_masks = np.stack([np.stack([(self.points[:, e] != v).astype(dtype) << e for v in range(levels)])
+                                        for e in range(n_dims)])
+            self._codes = np.empty((64, len(self.points)), dtype=dtype)  # row i: codes of observation i
 
     def __len__(self) -> int:
         return len(self.rows)
 
+    @property
+    def weights(self) -> np.ndarray:
+        """The per-coordinate kernel weights (setting them invalidates the kernel table)."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, value: np.ndarray) -> None:
+        self._weights = np.asarray(value, dtype=float)
+        self._table = None
+
     # --- data --------------------------------------------------------------------------------
     def _row_kernel(self, row: int) -> np.ndarray:
+        """k(points[row], every point), computed directly."""
         mismatch = self.points != self.points[row]
         return kernel_of(mismatch @ self.weights, self.kernel)
+
+    def _kernel_table(self) -> np.ndarray:
+        """k for every mismatch code at the current weights (same operations as ``_row_kernel``)."""
+        if self._table is None:
+            self._table = kernel_of(self._code_bits @ self.weights, self.kernel)
+        return self._table
+
+    def _observed_kernel(self, i: int) -> np.ndarray:
+        """k(x_i, every point) for the i-th observation (a lookup of its stored mismatch codes)."""
+        if not self._coded:
+            return self._row_kernel(self.rows[i])
+        return self._kernel_table()[self._codes[i]]
+
+    def _store_codes(self, i: int, row: int) -> None:
+        if not self._coded:
+            return
+        if i >= self._codes.shape[0]:
+            grown = np.empty((2 * self._codes.shape[0], self._codes.shape[1]), dtype=self._codes.dtype)
+            grown[:i] = self._codes[:i]
+            self._codes = grown
+        point = self.points[row]
+        codes = self._codes[i]
+        codes[:] = self._bit_masks[0, point[0]]
+        for e in range(1, len(point)):
+            codes |= self._bit_masks[e, point[e]]
+
+    def mismatch_counts(self, i: int) -> np.ndarray:
+        """Hamming distance from the i-th observation's point to every point."""
+        if not self._coded:
+            return (self.points != self.points[self.rows[i]]).sum(axis=1)
+        return self._popcount[self._codes[i]]
 
     def add(self, row: int, value: float) -> None:
         """One observation at point ``row`` (a repeat of a row is a second noisy observation)."""
@@ -81,10 +144,11 @@ class SpaceGP:
             grown = np.empty((2 * self._buffer.shape[0], self._buffer.shape[1]))
             grown[:i] = self._buffer[:i]
             self._buffer = grown
+        self._store_codes(i, row)
         v = self._buffer[:i]
         l_col = v[:, row].copy()
         d = np.sqrt(max(1.0 + self.noise - float(l_col @ l_col), 1e-10))
-        v_row = (self._row_kernel(row) - l_col @ v) / d
+        v_row = (self._observed_kernel(i) - l_col @ v) / d
         self._buffer[i] = v_row
         self._sumsq += v_row * v_row
         chol = np.zeros((i + 1, i + 1))
@@ -95,7 +159,8 @@ class SpaceGP:
 
     def _rebuild(self) -> None:
         n = len(self.rows)
-        cross = np.stack([self._row_kernel(r) for r in self.rows])
+        cross = (self._kernel_table()[self._codes[:n]] if self._coded
+                 else np.stack([self._row_kernel(r) for r in self.rows]))
         gram = cross[:, self.rows] + self.noise * np.eye(n)
         self._chol = np.linalg.cholesky(gram)
         self._buffer[:n] = solve_triangular(self._chol, cross, lower=True, check_finite=False)

@@ -153,9 +153,8 @@ class IsomorphismAwareBO(Strategy):
         score[self._excluded] = -np.inf
         stuck = self.patience and self._since_improvement >= self.patience
         if self.region and not stuck:
-            best = np.asarray(self.gp.rows)[np.argsort(self.gp.y, kind="stable")[: self.region_size]]
-            points = self.gp.points
-            near = ((points[None, :, :] != points[best][:, None, :]).sum(axis=2) <= self.region).any(axis=0)
+            best = np.argsort(self.gp.y, kind="stable")[: self.region_size]  # observations, best first
+            near = np.any([self.gp.mismatch_counts(int(i)) <= self.region for i in best], axis=0)
             if np.isfinite(score[near]).any():
                 score[~near] = -np.inf
         return int(np.argmax(score))
