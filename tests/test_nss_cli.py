@@ -9,6 +9,8 @@ import json
 import pytest
 
 from archspace.cli import main
+from archspace.errors import UsageError
+from archspace.nss.workflow import NSSRunSettings, describe_plan
 
 pytest.importorskip("torch")
 
@@ -37,6 +39,10 @@ def test_space_prints_its_exact_distribution(capsys):
      "temperatures > 0"),
     (["nss", "table", "--max-depth", "16", "--depth-bins", "3"], "depth_bins=3 must be >= 1 and divide"),
     (["nss", "table", "--flops", "9M:1M"], "0 <= LO <= HI"),
+    (["nss", "search", "--flops", "400M", "--preset", "reference", "--epochs", "8", "--out", "OUT"],
+     "--preset reference is the full-size search and fixes --epochs: drop it"),
+    (["nss", "search", "--flops", "400M", "--preset", "reference", *TINY, "--out", "OUT", "--dry-run"],
+     "fixes --max-depth, --max-width, --depth-bins, --width-bins: drop them"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
     argv = [str(tmp_path / "run") if a == "OUT" else a for a in argv]
@@ -44,6 +50,33 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message):
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()  # refused before any work
+
+
+def _largest_params(stem: int = 16, width: int = 512, depth: int = 16, classes: int = 100) -> int:
+    """Parameters of the expanded space's largest network, counted by hand: 3x3 convs, BN (2 per
+    channel), a 1x1 projection + BN on each stage's first block (width or stride change), FC."""
+    def stage(w_in: int) -> int:
+        first = 9 * w_in * width + 9 * width * width + 4 * width + w_in * width + 2 * width
+        return first + (depth - 1) * (2 * 9 * width * width + 4 * width)
+    return 27 * stem + 2 * stem + stage(stem) + 2 * stage(width) + width * classes + classes
+
+
+def test_reference_preset_plan_is_the_full_size_search(capsys, tmp_path):
+    out = tmp_path / "ref"
+    status, text, _ = _run(capsys, "nss", "search", "--dataset", "cifar100", "--flops", "400M", "--preset",
+                           "reference", "--out", str(out), "--dry-run", "--json")
+    plan = json.loads(text)
+    config = plan["config"]
+    assert status == 0 and not out.exists()  # a plan: nothing trained, nothing written
+    assert (config["epochs"], config["warmup_epochs"], config["batch_size"], plan["search_epochs"]) == (50, 15, 64, 35)
+    assert (config["lr"], config["lr_min"], config["momentum"], config["weight_decay"]) == (0.025, 0.001, 0.9, 3e-4)
+    assert (config["arch_lr"], config["arch_betas"], config["tau_start"], config["tau_end"]) == (3e-4, [0.5, 0.999], 5, 0.001)
+    assert config["regime"] == {"name": "400MF", "low": 3.6e8, "high": 4e8} and config["hard"] is False
+    assert plan["expanded_space"]["size"] == (16 * 512) ** 3 and plan["spaces"] == 32 ** 3
+    assert plan["largest_network"]["arch"] == {"kind": "nss", "depths": [16, 16, 16], "widths": [512, 512, 512]}
+    assert plan["largest_network"]["params"] == _largest_params() == 224_892_468
+    with pytest.raises(UsageError, match="unknown NSS search preset 'fast'; known: reference"):
+        describe_plan(NSSRunSettings(flops="400M", preset="fast"))
 
 
 def test_search_stores_and_resumes_its_run(capsys, tmp_path):

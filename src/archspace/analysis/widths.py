@@ -31,6 +31,7 @@ def stages_of(arch: Any) -> list[dict[str, float]]:
         except json.JSONDecodeError as exc:
             raise DataError(f"architecture is not valid JSON: {exc}") from None
     raw = arch.get("stages") if isinstance(arch, Mapping) else getattr(arch, "stages", None)
+    raw = raw or _nss_stages(arch)
     if not raw:
         raise DataError("width profiles need AnyNet-style specs with a non-empty 'stages' list")
     stages = []
@@ -43,6 +44,17 @@ def stages_of(arch: Any) -> list[dict[str, float]]:
 
 
 _DEFAULTS = {"depth": 1, "width": 1, "stride": 2, "bottleneck_ratio": 1.0, "group_width": 1}
+
+
+def _nss_stages(arch: Any) -> list[dict[str, float]] | None:
+    """Stages of an NSS spec (``kind`` "nss": per-stage ``depths`` / ``widths`` lists): the same
+    network as AnyNet stages of basic residual blocks, b = 1, g = 1 (``families.nss.cost.to_anynet``),
+    so NSS populations get depth / w_i / w_last / e_fit next to AnyNet ones in a report."""
+    get = arch.get if isinstance(arch, Mapping) else lambda key: getattr(arch, key, None)
+    depths, widths = get("depths"), get("widths")
+    if get("kind") != "nss" or not depths or not widths or len(depths) != len(widths):
+        return None
+    return [{"depth": d, "width": w, "stride": 1 if i == 0 else 2} for i, (d, w) in enumerate(zip(depths, widths, strict=True))]
 
 
 def block_widths(arch: Any) -> np.ndarray:

@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--n", type=int, help="models per design space (default 32)")
     parser.add_argument("--regime", "--flops", dest="flops", metavar="LO:HI",
                         help="flops regime per image, e.g. 1M:4M (default)")
-    parser.add_argument("--spaces", metavar="A,B,...", help="design spaces in order (default anynetx_a..e,regnetx)")
+    parser.add_argument("--spaces", metavar="A,B,...", help="design spaces in order (default anynetx_a..e,regnetx; NSS network spaces as nss:<space-id>)")
     parser.add_argument("--epochs", type=int, help="training epochs per model (default 1)")
     parser.add_argument("--subset", type=int, help="training images per model (default 6000)")
     parser.add_argument("--val-size", type=int, help="held-out validation images (default 2000)")

@@ -1,6 +1,7 @@
 """`archspace nss search|table|space|regimes`: Network Space Search and its analytic tools.
 
     archspace nss search --dataset fashion-mnist --flops 400M --out runs/nss-400m   # Elite Space
+    archspace nss search --dataset cifar100 --flops 400M --preset reference --out DIR --dry-run   # the plan only
     archspace nss table [--json]                       # samples-to-satisfy / Delta, 12 RegNet regimes
     archspace nss space d1-4w1-64_d5-8w65-128_d1-4w449-512   # size and exact FLOPs distribution
     archspace nss regimes --max-depth 4 --max-width 32 --resolution 28 --classes 10 --channels 1
@@ -65,6 +66,11 @@ def _register_search(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--preset", choices=("reference",), default=None,
+                   help="reference: the supplement's full-size search (d <= 16, w <= 512, 50 epochs with 15 of "
+                        "warm-up, batch 64); any flag that scales it down is refused")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true",
+                   help="print the resolved search (config, spaces, largest network) and exit; nothing is trained")
     p.add_argument("--out", required=True, help="run directory (checkpoint.pt, result.json); resumed when present")
     add_json_flag(p)
     p.set_defaults(handler=run_search_cmd)
@@ -111,7 +117,7 @@ def _threads(args: argparse.Namespace) -> None:
 
 
 def run_search_cmd(args: argparse.Namespace) -> int:
-    from archspace.nss.workflow import NSSRunSettings, plan, search_elite_space
+    from archspace.nss.workflow import NSSRunSettings, describe_plan, plan, search_elite_space
 
     settings = NSSRunSettings(
         flops=args.flops, dataset=args.dataset, data_dir=args.data_dir, val_size=args.val_size,
@@ -119,8 +125,10 @@ def run_search_cmd(args: argparse.Namespace) -> int:
         width_bins=args.width_bins, epochs=args.epochs, warmup_epochs=args.warmup_epochs, batch_size=args.batch_size,
         steps_per_epoch=args.steps_per_epoch, train_subset=args.train_subset, lr=args.lr, arch_lr=args.arch_lr,
         flops_weight=args.flops_weight, tau_start=args.tau_start, tau_end=args.tau_end, hard=args.hard,
-        seed=args.seed, device=args.device)
+        seed=args.seed, device=args.device, preset=args.preset)
     plan(settings)  # every check before torch threads or data
+    if args.dry_run:
+        return _print_plan(describe_plan(settings), args.json)
     _threads(args)
     result = search_elite_space(settings, args.out, progress=True)  # on stderr: stdout stays the result
     if args.json:
@@ -136,6 +144,23 @@ def run_search_cmd(args: argparse.Namespace) -> int:
           f"range {flops['min']:.4g}..{flops['max']:.4g}, median {flops['quantiles']['p50']:.4g}")
     print(f"  P(in regime) = {elite['in_regime']:.4f}; P(flops <= target) = {elite['budget']['probability']:.4f}")
     print(f"  stored in {args.out}/result.json; train a population: archspace study run NAME --space {elite['space']}")
+    return 0
+
+
+def _print_plan(described: dict[str, Any], as_json: bool) -> int:
+    if as_json:
+        print_json(described)
+        return 0
+    config, largest = described["config"], described["largest_network"]
+    print(f"NSS search plan ({described['preset'] or 'custom'}): regime {config['regime']['name']} "
+          f"[{config['regime']['low']:.4g}, {config['regime']['high']:.4g}] on {described['dataset']}")
+    print(f"  expanded space {described['expanded_space']['space']} ({described['expanded_space']['size']:,} "
+          f"networks), {described['spaces']:,} network spaces")
+    print(f"  {config['epochs']} epochs ({config['warmup_epochs']} warm-up), batch {config['batch_size']}, "
+          f"SGD lr {config['lr']:g} -> {config['lr_min']:g}, Adam {config['arch_lr']:g} on theta, "
+          f"tau {config['tau_start']:g} -> {config['tau_end']:g}")
+    print(f"  super network = largest network: {largest['flops']:.4g} flops, {largest['params']:,} parameters "
+          f"at {described['inputs']['resolution']}x{described['inputs']['resolution']}")
     return 0
 
 

@@ -225,8 +225,12 @@ def small_input_space(name: str, config: DesignStudyConfig) -> Space:
     """The design space ``name`` with the configured stem, so its models fit small images."""
     from archspace.spaces.registry import get_space
 
-    if get_space(name).arch_class.kind != "anynet":
-        raise UsageError(f"design-study compares AnyNet/RegNet design spaces; {name!r} is not one")
+    kind = get_space(name).arch_class.kind
+    if kind == "nss":  # nss:<space-id>: the expanded space's own stride-1 stem (3x3, w0 = 16) fits small images
+        return get_space(name)
+    if kind != "anynet":
+        raise UsageError(f"design-study compares AnyNet/RegNet design spaces and NSS network spaces; "
+                         f"{name!r} is not one")
     return get_space(name, stem=config.stem, stem_width=config.stem_width)
 
 

@@ -24,6 +24,13 @@ from archspace.nss.distribution import InputSpec
 from archspace.nss.partition import Partition
 from archspace.nss.regimes import DEFAULT_TOLERANCE, check_reachable, parse_regime
 
+PRESETS: tuple[str, ...] = ("reference",)
+# The settings that scale a search down from the reference preset; ``preset="reference"`` refuses them.
+SCALING_FIELDS: tuple[str, ...] = ("epochs", "warmup_epochs", "batch_size", "steps_per_epoch", "train_subset", "lr",
+                                   "arch_lr", "flops_weight", "tau_start", "tau_end")
+# The reference size of the expanded space and its partition (d <= 16, w <= 512, 4 x 8 bins per stage).
+REFERENCE_SPACE: dict[str, int] = {"max_depth": 16, "max_width": 512, "depth_bins": 4, "width_bins": 8}
+
 
 @dataclass(frozen=True)
 class NSSRunSettings:
@@ -51,6 +58,27 @@ class NSSRunSettings:
     hard: bool = False
     seed: int = 0
     device: str = "cpu"
+    preset: str | None = None
+
+
+def check_preset(settings: NSSRunSettings) -> None:
+    """``preset="reference"`` is the supplement's search at full size: nothing may scale it down.
+
+    It fixes 50 epochs with 15 of warm-up, batch 64, the DARTS-style optimizers, tau 5 -> 0.001,
+    soft Gumbel-softmax, and the full expanded space d <= 16, w <= 512 with the default partition;
+    a setting that changes any of them is refused, naming it (drop it, or drop the preset).
+    """
+    if settings.preset is None:
+        return
+    if settings.preset not in PRESETS:
+        raise UsageError(f"unknown NSS search preset {settings.preset!r}; known: {', '.join(PRESETS)}")
+    changed = [name for name in SCALING_FIELDS if getattr(settings, name) is not None]
+    changed += [name for name, value in REFERENCE_SPACE.items() if getattr(settings, name) != value]
+    changed += ["hard"] if settings.hard else []
+    if changed:
+        flags = ", ".join("--" + name.replace("_", "-") for name in changed)
+        raise UsageError(f"--preset reference is the full-size search and fixes {flags}: drop "
+                         f"{'it' if len(changed) == 1 else 'them'}, or drop --preset to scale the search down")
 
 
 def plan(settings: NSSRunSettings) -> tuple[Any, InputSpec]:
@@ -58,6 +86,7 @@ def plan(settings: NSSRunSettings) -> tuple[Any, InputSpec]:
     from archspace.data.inputs import dataset_input
     from archspace.nss.search import NSSSearchConfig
 
+    check_preset(settings)
     partition = Partition.uniform(settings.max_depth, settings.max_width, settings.depth_bins, settings.width_bins)
     regime = parse_regime(settings.flops, settings.tolerance)
     found = dataset_input(settings.dataset)
@@ -72,6 +101,30 @@ def plan(settings: NSSRunSettings) -> tuple[Any, InputSpec]:
     if "lr" in overrides:
         overrides["lr_min"] = min(config.lr_min, overrides["lr"])
     return replace(config, hard=settings.hard, **overrides), inputs
+
+
+def describe_plan(settings: NSSRunSettings) -> dict[str, Any]:
+    """What a search with ``settings`` would do (``archspace nss search --dry-run``): the resolved
+    config, the input, the number of spaces, and the largest network, whose weights are the super
+    network's (its flops and parameters, exact). Nothing is trained and no data is read."""
+    from archspace.families.nss.cost import nss_complexity
+    from archspace.families.nss.spec import NSSArch
+
+    config, inputs = plan(settings)
+    expanded = config.partition.expanded()
+    top = expanded.bounds()[:, :, 1]
+    largest = NSSArch(tuple(int(d) for d in top[:, 0]), tuple(int(w) for w in top[:, 1]))
+    cost = nss_complexity(largest, expanded.family.stem_width, inputs.resolution, inputs.num_classes,
+                          inputs.in_channels)
+    return {
+        "preset": settings.preset, "dataset": settings.dataset, "val_size": settings.val_size,
+        "seed": settings.seed, "device": settings.device, "config": config.to_dict(),
+        "inputs": {"resolution": inputs.resolution, "num_classes": inputs.num_classes,
+                   "in_channels": inputs.in_channels},
+        "expanded_space": {"space": expanded.space_id, "size": expanded.size},
+        "spaces": config.partition.num_spaces, "search_epochs": config.search_epochs,
+        "largest_network": {"arch": largest.to_dict(), "flops": int(cost.flops), "params": int(cost.params)},
+    }
 
 
 def search_elite_space(settings: NSSRunSettings, out: str | Path, progress: bool = True) -> dict[str, Any]:
