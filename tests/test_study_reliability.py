@@ -110,7 +110,10 @@ def test_killed_worker_is_replaced_and_its_trial_requeued(tmp_path):
 
 def test_ctrl_c_stops_gracefully_and_resume_requeues(tmp_path):
     db, n = tmp_path / "s.db", 40
-    proc = subprocess.Popen(_command(db, n, "population", "inline", 0.05))
+    # SIGINT back to its default in the child: a test run started in the background by a shell
+    # without job control inherits SIGINT ignored, and Python then installs no Ctrl-C handler.
+    proc = subprocess.Popen(_command(db, n, "population", "inline", 0.05),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while time.time() < deadline:  # wait until some trials are done
         time.sleep(0.2)
