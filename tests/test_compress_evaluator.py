@@ -91,3 +91,27 @@ def test_the_workflow_and_its_final_stage(setup, tmp_path):
     again = finetune_top(Study.load("random-s0", config.db), evaluator, 2, config.finetune)
     first = next(r for r in summary["runs"] if r["study"] == "random-s0")["top"]
     assert [r["val_accuracy"] for r in again] == [r["val_accuracy"] for r in first]  # replayed exactly
+
+
+def test_two_local_workers_give_the_inline_numbers(setup, tmp_path):
+    """`compress run --workers 2`: each worker loads the cached teacher, and the stored candidates,
+    accuracies and rewards equal those of the inline run (the study's numerics are per trial)."""
+    from archspace.study import LocalProcessExecutor, Study
+
+    def config(name):
+        return CompressionConfig(setup=setup, training=DistillConfig(epochs=1, lr=0.1, batch_size=64), seeds=(0,),
+                                 n_trials=4, methods=(Method("random", "rs"),), top_k=1,
+                                 finetune=DistillConfig(epochs=1, loss="ce", lr=0.05, batch_size=64),
+                                 db=str(tmp_path / f"{name}.db"))
+
+    inline = run_compression(config("inline"))
+    workers = run_compression(config("workers"), executor=lambda: LocalProcessExecutor(2))
+
+    def trials(db):
+        return {t.arch_hash: (t.objective, t.metrics["accuracy"]) for t in Study.load("random-s0", db).trials()}
+
+    assert trials(config("inline").db) == trials(config("workers").db)
+    assert len(trials(config("workers").db)) == 4
+    timeless = [[{k: v for k, v in row.items() if not k.endswith("seconds")} for row in summary["table"]]
+                for summary in (inline, workers)]
+    assert timeless[0] == timeless[1]  # the returned model's accuracy, params, ratio and f(x)
