@@ -52,7 +52,10 @@ def test_cli_flags_override_yaml_in_dry_run(tmp_path: Path, capsys: pytest.Captu
     assert main(["design-study", "--config", str(path), "--n", "7", "--regime", "1M:2M", "--dry-run", "--json"]) == 0
     resolved = json.loads(capsys.readouterr().out)
     assert (resolved["n"], resolved["epochs"], resolved["flops"]) == (7, 3, [1e6, 2e6])
-    assert main(["design-study", "--spaces", "nb201", "--n", "2", "--dry-run"]) == 0
+    capsys.readouterr()
+    assert main(["design-study", "--spaces", "anynetx_a,nb201", "--n", "2", "--dry-run"]) == 2  # checked, not run
+    assert "'nb201' is not one" in capsys.readouterr().err
+    assert main(["design-study", "--spaces", "nss:no-such-space", "--dry-run"]) == 2
     assert main(["design-study", "--regime", "nonsense", "--dry-run"]) == 2
 
 

@@ -81,10 +81,16 @@ def resolve_config(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspace.experiments.design_study import design_study_command, run_design_study
+    from archspace.experiments.design_study import (
+        design_study_command,
+        run_design_study,
+        small_input_space,
+    )
 
     config = resolve_config(args)
     check_output_dir(config.out, "--out")
+    for name in config.spaces:  # unknown or non-AnyNet/NSS spaces fail here, in a dry run too
+        small_input_space(name, config)
     if args.dry_run:
         if args.json:
             print_json(config.to_dict())
