@@ -48,8 +48,9 @@ from archspace.families.nss.supernet import NSSSuperNet, SuperChoice, SuperNetCo
 from archspace.nss.distribution import FlopsLookup, InputSpec
 from archspace.nss.partition import Partition
 from archspace.nss.regimes import FlopsRegime, check_reachable
+from archspace.train.checkpoint import read_checkpoint, save_checkpoint
 from archspace.train.schedule import cosine_lr, set_lr, sgd
-from archspace.train.supernet import dataset_fingerprint, save_checkpoint
+from archspace.train.supernet import dataset_fingerprint
 
 CHECKPOINT_FORMAT = "archspace-nss-search/1"
 
@@ -233,12 +234,7 @@ class _Search:
     def restore(self) -> None:
         if self.checkpoint is None or not self.checkpoint.is_file():
             return
-        try:
-            state = torch.load(self.checkpoint, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - an unreadable file is a data error for the user
-            raise DataError(f"cannot read NSS checkpoint {self.checkpoint}: {exc}") from None
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            raise DataError(f"{self.checkpoint} is not an archspace NSS search checkpoint")
+        state = read_checkpoint(self.checkpoint, CHECKPOINT_FORMAT, "NSS search")
         check_same_config({k: state[k] for k in ("config", "seed", "data")}, self.identity(),
                           f"NSS checkpoint {self.checkpoint}")
         self.net.load_state_dict(state["model"])

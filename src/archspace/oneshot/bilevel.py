@@ -37,6 +37,7 @@ from archspace.families.supernet import Mixture
 from archspace.oneshot.arch_params import ArchParameters
 from archspace.oneshot.hessian import dominant_eigenvalue
 from archspace.oneshot.methods import Method, StepContext, betas_of, op_groups, softmax_mixture
+from archspace.train.checkpoint import read_checkpoint, save_checkpoint
 from archspace.train.schedule import cosine_lr, set_lr
 
 CHECKPOINT_FORMAT = "archspace-oneshot/1"
@@ -349,13 +350,13 @@ class BilevelSearch:
 
     def save(self) -> None:
         if self.checkpoint is not None:
-            save_state(self.state(), self.checkpoint)
+            save_checkpoint(self.state(), self.checkpoint)
         self._last_save = time.perf_counter()
 
     def restore(self) -> None:
         if self.checkpoint is None or not self.checkpoint.is_file():
             return
-        state = read_state(self.checkpoint)
+        state = read_checkpoint(self.checkpoint, CHECKPOINT_FORMAT, "one-shot")
         mine = self.state()
         for key in ("identity", "recipe", "method", "seed", "data"):
             if state[key] != mine[key]:
@@ -430,24 +431,4 @@ def early_stop(eigenvalues: list[float], k: int, window: int, threshold: float) 
     return now > 0 and before / now < threshold
 
 
-def save_state(state: dict[str, Any], path: Path) -> None:
-    """Write atomically (temporary file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def read_state(path: str | os.PathLike[str]) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a data error for the user
-        raise DataError(f"cannot read one-shot checkpoint {path}: {exc}") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise DataError(f"{path} is not an archspace one-shot checkpoint")
-    return state
-
-
-__all__ = ["CHECKPOINT_FORMAT", "MEMORY_FORMATS", "BilevelSearch", "EpochRecord", "SearchData", "SearchRecipe", "early_stop", "read_state",
-           "save_state"]
+__all__ = ["CHECKPOINT_FORMAT", "MEMORY_FORMATS", "BilevelSearch", "EpochRecord", "SearchData", "SearchRecipe", "early_stop"]

@@ -35,6 +35,7 @@ from archspace.data.dataset import Dataset
 from archspace.errors import DataError, UsageError
 from archspace.families.nb201.supernet import NB201Supernet, SupernetConfig
 from archspace.families.nb201.table import NUM_EDGES, OPS
+from archspace.train import checkpoint as checkpoint_file
 from archspace.train.device import resolve_device
 from archspace.train.schedule import cosine_lr, decay_groups, set_lr, sgd
 
@@ -304,7 +305,7 @@ class _Trainer:
     def save(self) -> None:
         if self.checkpoint is None:
             return
-        save_checkpoint(self.state(), self.checkpoint)
+        checkpoint_file.save_checkpoint(self.state(), self.checkpoint)
         self._last_save = time.perf_counter()
 
     def restore(self) -> None:
@@ -424,25 +425,9 @@ def train_supernet(
                        trainer.resumed_from)
 
 
-def save_checkpoint(state: dict[str, Any], path: Path) -> None:
-    """Write atomically (temporary file + rename), so a crash never leaves a torn checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"supernet checkpoint not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a data error for the user
-        raise DataError(f"cannot read supernet checkpoint {path}: {exc}") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise DataError(f"{path} is not an archspace supernet checkpoint")
-    return state
+    """A supernet checkpoint's state (format checked; see ``archspace.train.checkpoint``)."""
+    return checkpoint_file.read_checkpoint(path, CHECKPOINT_FORMAT, "supernet")
 
 
 def load_supernet(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[NB201Supernet, dict[str, Any]]:
