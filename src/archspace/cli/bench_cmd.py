@@ -236,8 +236,6 @@ def run_grid_command(args: argparse.Namespace) -> int:
         ops=tuple(parse_list(args.ops, "--ops operation")) if args.ops else None,
         runs_for=runs_for, cells_for=cells_for,
     ).checked()
-    if args.workers < 1:
-        raise UsageError(f"--workers must be >= 1, got {args.workers}")
     _quiet_optuna()
     grid = run_grid(config, workers=args.workers, out=args.out, progress=not args.json,
                     only_finished=args.only_finished)
@@ -264,8 +262,6 @@ def run_na_command(args: argparse.Namespace) -> int:
         criteria=tuple(plain_list(args.criteria, "criterion")), centers=args.centers, n_nbr=args.n_nbr,
         distance=args.distance, runs=args.runs, seed=args.seed, dataset=args.dataset,
     ).checked()
-    if args.workers < 1:
-        raise UsageError(f"--workers must be >= 1, got {args.workers}")
     _quiet_optuna()
     result = run_na(config, workers=args.workers, out=args.out, progress=not args.json,
                     only_finished=args.only_finished)

@@ -17,7 +17,6 @@ import argparse
 from typing import Any
 
 from archspace.cli.common import add_json_flag, print_json, print_table
-from archspace.errors import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -107,16 +106,8 @@ def _register_regimes(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run_regimes_cmd)
 
 
-def _threads(args: argparse.Namespace) -> None:
-    if getattr(args, "threads", None) is not None:
-        if args.threads < 1:
-            raise UsageError(f"--threads must be >= 1, got {args.threads}")
-        import torch
-
-        torch.set_num_threads(args.threads)
-
-
 def run_search_cmd(args: argparse.Namespace) -> int:
+    from archspace.cli.supernet_cmd import apply_threads
     from archspace.nss.workflow import NSSRunSettings, describe_plan, plan, search_elite_space
 
     settings = NSSRunSettings(
@@ -129,7 +120,7 @@ def run_search_cmd(args: argparse.Namespace) -> int:
     plan(settings)  # every check before torch threads or data
     if args.dry_run:
         return _print_plan(describe_plan(settings), args.json)
-    _threads(args)
+    apply_threads(args)
     result = search_elite_space(settings, args.out, progress=True)  # on stderr: stdout stays the result
     if args.json:
         print_json(result["elite"])
