@@ -30,6 +30,9 @@ order rotates), so a machine shared with other jobs slows every arm alike and th
    input, the ImageNet RegNets 200-600MF at 64x64 RGB on random images), old vs new trainer on
    the default recipe (batch 128, NCHW + old eval + per-tensor SGD vs channels-last + new eval +
    multi-tensor SGD), test pass in both.
+4. eval batches: every model above, no-grad channels-last evaluation at each CPU eval batch the
+   trainer can pick (32-512), CPU seconds per batch, the batch ``trainer.cpu_eval_batch`` picks
+   from the model's largest activation, and whether the logits are bit-identical across batches.
 
 Usage: .venv/bin/python benchmarks/bench_train_throughput.py [--per-space 4] [--scale 0.2] [--json FILE]
 """
@@ -39,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import platform
 import statistics
 import sys
@@ -277,11 +281,73 @@ def bench_zoo(args: argparse.Namespace, fmnist: Dataset) -> list[dict[str, Any]]
     return rows
 
 
+# --- 4. the CPU eval batch ------------------------------------------------------------------
+
+
+def eval_models(args: argparse.Namespace) -> list[tuple[str, Any, Any, int, int]]:
+    """(name, arch, space, channels, resolution): zoo models at their benchmark input, then the population."""
+    models = []
+    for name in (*ZOO_SMALL, *ZOO_IMAGENET):
+        entry = get_entry(name)
+        channels, resolution = (3, 64) if name in ZOO_IMAGENET else (1 if entry.resolution == 28 else 3, entry.resolution)
+        models.append((name, entry.arch, family_for(entry.arch), channels, resolution))
+    for space_name, arch, space in population(DesignStudyConfig(), args.spaces, args.per_space, args.seed):
+        models.append((space_name, arch, space, 1, 28))
+    return models
+
+
+def bench_eval_batches(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """No-grad channels-last evaluation of ``args.eval_images`` images at every candidate batch.
+
+    Per model: CPU seconds per batch size (best of 2 interleaved rounds), the batch the trainer's
+    rule picks from the largest activation, and whether the logits are bit-identical across batches.
+    """
+    rows = []
+    generator = torch.Generator().manual_seed(args.seed)
+    for name, arch, space, channels, resolution in eval_models(args):
+        torch.manual_seed(args.seed)
+        model = space.build(arch, num_classes=10, in_channels=channels).eval().to(memory_format=torch.channels_last)
+        images = torch.randn(args.eval_images, channels, resolution, resolution, generator=generator)
+        images = images.contiguous(memory_format=torch.channels_last)
+        largest = trainer_module.largest_activation_bytes(model, images[:1])
+        seconds: dict[int, float] = {}
+        logits: dict[int, torch.Tensor] = {}
+        for round_number in range(2):
+            batches = trainer_module.CPU_EVAL_BATCHES[::(-1 if round_number % 2 else 1)]
+            for batch in batches:
+                start = time.process_time()
+                with torch.no_grad():
+                    logits[batch] = torch.cat([model(images[i:i + batch]) for i in range(0, len(images), batch)])
+                seconds[batch] = min(seconds.get(batch, math.inf), time.process_time() - start)
+        rule = trainer_module.cpu_eval_batch(largest)
+        best = min(seconds, key=seconds.__getitem__)
+        reference = logits[trainer_module.CPU_EVAL_BATCHES[0]]
+        row = {"model": name, "input": [channels, resolution, resolution], "largest_activation_kib": largest / 1024,
+               "cpu_s": {str(batch): value for batch, value in seconds.items()}, "rule": rule, "best": best,
+               "rule_vs_best": seconds[rule] / seconds[best], "b512_vs_best": seconds[512] / seconds[best],
+               "logits_identical": all(torch.equal(reference, value) for value in logits.values())}
+        rows.append(row)
+        print(f"  {name:16s} largest {row['largest_activation_kib']:6.1f} KiB  rule {rule:3d} best {best:3d}"
+              f"  rule/best {row['rule_vs_best']:.2f}  512/best {row['b512_vs_best']:.2f}"
+              f"  identical {row['logits_identical']}", file=sys.stderr, flush=True)
+    return rows
+
+
 # --- summary -----------------------------------------------------------------------------------
 
 
 def geometric_mean(values: list[float]) -> float:
     return float(torch.tensor(values, dtype=torch.float64).log().mean().exp())
+
+
+def summarize_eval(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not rows:
+        return None
+    return {"models": len(rows), "rule_vs_best_geomean": geometric_mean([row["rule_vs_best"] for row in rows]),
+            "rule_vs_best_max": max(row["rule_vs_best"] for row in rows),
+            "b512_vs_best_geomean": geometric_mean([row["b512_vs_best"] for row in rows]),
+            "b512_vs_best_max": max(row["b512_vs_best"] for row in rows),
+            "logits_identical_everywhere": all(row["logits_identical"] for row in rows)}
 
 
 def summarize(rows: list[dict[str, Any]], zoo: list[dict[str, Any]], peak: dict[str, Any]) -> dict[str, Any]:
@@ -323,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-zoo", action="store_true")
     parser.add_argument("--no-population", action="store_true")
+    parser.add_argument("--no-eval-batches", action="store_true")
+    parser.add_argument("--eval-images", type=int, default=2048, help="images per eval-batch measurement")
     parser.add_argument("--json", help="write every figure to this JSON file")
     args = parser.parse_args(argv)
     args.spaces = args.spaces.split(",")
@@ -336,12 +404,15 @@ def main(argv: list[str] | None = None) -> int:
     fmnist = load_dataset("fashion-mnist", seed=args.seed, val_size=DesignStudyConfig().val_size)
     rows = [] if args.no_population else bench_population(args, fmnist, peak)
     zoo = [] if args.no_zoo else bench_zoo(args, fmnist)
+    eval_rows = [] if args.no_eval_batches else bench_eval_batches(args)
     summary = summarize(rows, zoo, {"measured": peaks, "peak": peak})
+    summary["eval_batch"] = summarize_eval(eval_rows)
     summary["wall_s"], summary["cpu_s"] = time.perf_counter() - started, time.process_time() - started_cpu
     print(json.dumps(summary, indent=2))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"summary": summary, "population": rows, "zoo": zoo, "argv": sys.argv[1:]}, handle, indent=2)
+            json.dump({"summary": summary, "population": rows, "zoo": zoo, "eval_batches": eval_rows,
+                       "argv": sys.argv[1:]}, handle, indent=2)
     return 0
 
 

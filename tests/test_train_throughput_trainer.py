@@ -13,7 +13,12 @@ from archspace.evaluators.training import TrainingEvaluator
 from archspace.families import family_for
 from archspace.families.anynet.spec import AnyNetArch
 from archspace.train import Recipe, train
-from archspace.train.trainer import memory_format_for
+from archspace.train.trainer import (
+    CPU_EVAL_ACTIVATION_BYTES,
+    cpu_eval_batch,
+    largest_activation_bytes,
+    memory_format_for,
+)
 
 # 8x8 digits: stride-2 stem, then stages of stride 2 and 1 -> 2x2 maps at the head.
 TINY = AnyNetArch.from_lists([1, 1], [8, 16], [2, 1], [1.0, 1.0], [8, 8], block="X",
@@ -72,10 +77,39 @@ def test_test_split_is_evaluated_only_when_asked(digits) -> None:
 
 def test_eval_batch_size_does_not_change_the_error(digits) -> None:
     small = train(TINY, digits, RECIPE.replace(eval_batch_size=16), seed=1)
-    large = train(TINY, digits, RECIPE, seed=1)  # default: max(512, batch) on CPU
+    large = train(TINY, digits, RECIPE, seed=1)  # default: the CPU rule's batch
     # same weights; batched convolutions may round differently, so at most one near-tie may flip
     assert abs(small.val_error - large.val_error) <= 100 / len(digits.val) + 1e-9
     assert np.allclose(small.val_logits.astype(np.float32), large.val_logits.astype(np.float32), atol=1e-2)
+
+
+def test_logits_are_bit_identical_for_every_cpu_eval_batch_the_rule_can_pick(digits) -> None:
+    """The CPU eval batch follows the model's activation size, so it must not change results."""
+    runs = [train(TINY, digits, RECIPE.replace(eval_batch_size=batch), seed=3) for batch in (32, 128, 512)]
+    runs.append(train(TINY, digits, RECIPE, seed=3))  # the rule's own pick
+    for run in runs[1:]:
+        assert np.array_equal(run.val_logits, runs[0].val_logits)
+        assert np.array_equal(run.test_logits, runs[0].test_logits)
+
+
+def test_largest_activation_is_the_largest_leaf_output_for_one_example() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(8 * 14 * 14, 10))
+    model.train()
+    assert largest_activation_bytes(model, torch.zeros(1, 1, 28, 28)) == 8 * 28 * 28 * 4
+    assert model.training  # the probe restores the mode it found
+
+
+def test_cpu_eval_batch_keeps_the_largest_activation_of_a_batch_within_the_budget() -> None:
+    kib = 1024
+    assert cpu_eval_batch(49 * kib) == 512  # design-study models at 28x28: 24.5 MiB at 512
+    assert cpu_eval_batch(int(61.25 * kib)) == 256  # deep, narrow AnyNetX_A stems
+    assert cpu_eval_batch(98 * kib) == 256  # anynetx_tiny
+    assert cpu_eval_batch(192 * kib) == 128  # RegNet-400MF at 64x64
+    assert cpu_eval_batch(4 * CPU_EVAL_ACTIVATION_BYTES) == 32  # never below the smallest candidate
+    for size in (1, 10_000, 100_000, 1_000_000):
+        batch = cpu_eval_batch(size)
+        assert batch * size <= CPU_EVAL_ACTIVATION_BYTES or batch == 32
 
 
 def test_evaluator_skips_test_metrics_with_test_split_none(digits) -> None:

@@ -33,8 +33,9 @@ class Recipe:
     label_smoothing: cross-entropy smoothing in [0, 1). grad_clip: max global gradient norm
         (None = no clipping). subset: train on this many training examples (seeded draw).
     augment: apply the dataset's augmentation (random crop, flip) to training batches.
-    eval_batch_size: batch size for validation/test inference (None = max(512, batch_size) on
-        CPU, 1024 on CUDA: no-grad batches can be large). eval_each_epoch: measure the
+    eval_batch_size: batch size for validation/test inference (None = 1024 on CUDA; on CPU the
+        largest of 32..512 whose largest activation fits the cache, ``trainer.cpu_eval_batch``;
+        logits do not depend on it). eval_each_epoch: measure the
         validation error after every epoch (else only at the end).
     amp: mixed precision on CUDA ("auto" = bf16 when supported); ignored on CPU.
     channels_last: NHWC memory format for convolutional models, on CPU and CUDA (faster on both;

@@ -9,7 +9,8 @@ ends the run with status ``diverged``; running out of memory ends it with status
 Speed on CPU (see ``benchmarks/bench_train_throughput.py``): convolutional models train in the
 channels-last (NHWC) memory format, which oneDNN's convolutions run 1.1-2.5x faster than NCHW on
 every model that benchmark measured (design-study populations and the small zoo models); the rule
-is in ``memory_format_for``. Validation and test logits are computed in large no-grad batches, and
+is in ``memory_format_for``. Validation and test logits are computed in no-grad batches as large as
+the cache allows (``cpu_eval_batch``; the logits do not depend on the batch), and
 ``evaluate_test=False`` skips the test split for callers that judge only the validation error.
 """
 
@@ -127,7 +128,46 @@ def _subset_index(count: int, size: int, seed: int) -> torch.Tensor:
     return torch.randperm(count, generator=generator)[:size].sort().values
 
 
-CPU_EVAL_BATCH = 512  # no-grad batches on CPU: larger than any training batch, still cache-friendly
+CPU_EVAL_BATCHES = (32, 64, 128, 256, 512)  # candidate no-grad batch sizes on CPU
+CPU_EVAL_ACTIVATION_BYTES = 25 * 2**20  # largest activation of one no-grad batch: ~3/4 of a 32 MiB L3
+CUDA_EVAL_BATCH = 1024
+
+
+def largest_activation_bytes(module: nn.Module, example: torch.Tensor) -> int:
+    """Bytes of the largest tensor any leaf module outputs for ``example`` (one input, eval mode).
+
+    A shape probe, not a timing: the same model always gets the same answer, whatever the load.
+    """
+    sizes: list[int] = [example.numel() * example.element_size()]
+
+    def record(_module: nn.Module, _inputs: Any, output: Any) -> None:
+        if isinstance(output, torch.Tensor):
+            sizes.append(output.numel() * output.element_size())
+
+    leaves = [layer for layer in module.modules() if next(layer.children(), None) is None]
+    hooks = [layer.register_forward_hook(record) for layer in leaves]
+    was_training = module.training
+    try:
+        with torch.no_grad():
+            module.eval()(example)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        module.train(was_training)
+    return max(sizes)
+
+
+def cpu_eval_batch(activation_bytes: int) -> int:
+    """The largest candidate no-grad batch whose largest activation fits ``CPU_EVAL_ACTIVATION_BYTES``.
+
+    ``benchmarks/bench_train_throughput.py`` (eval section) measured that on CPU a no-grad batch is
+    fastest while its largest activation stays in the last-level cache and turns 1.3-2x slower past
+    it (a batch of 512 of a 98 KiB-per-image model is 49 MiB), while models with small activations
+    keep gaining up to 512. Logits do not depend on the batch (checked there and in the tests), so
+    the rule changes speed only.
+    """
+    fitting = [batch for batch in CPU_EVAL_BATCHES if batch * activation_bytes <= CPU_EVAL_ACTIVATION_BYTES]
+    return max(fitting, default=CPU_EVAL_BATCHES[0])
 
 
 def memory_format_for(module: nn.Module, device: torch.device, wanted: bool = True) -> torch.memory_format:
@@ -174,8 +214,8 @@ class _Run:
         self.channels_last = self.memory_format == torch.channels_last
         self.evaluate_test = evaluate_test
         self.batch_size = min(recipe.batch_size, len(dataset.train))
-        default_eval = max(CPU_EVAL_BATCH, recipe.batch_size) if device.type == "cpu" else 1024
-        self.eval_batch_size = recipe.eval_batch_size or default_eval
+        # None on CPU: chosen from the model's largest activation at the first evaluation
+        self.eval_batch_size = recipe.eval_batch_size or (CUDA_EVAL_BATCH if device.type == "cuda" else None)
         self.steps_per_epoch = max(1, len(dataset.train) // self.batch_size)
         self.total_steps = self.steps_per_epoch * recipe.epochs
         self.generator = torch.Generator(device=device).manual_seed(seed)
@@ -347,13 +387,16 @@ class _Run:
         """Float32 logits of the model (eval mode) on a whole split, in order."""
         self.module.eval()
         outputs = []
+        if self.eval_batch_size is None:
+            self.eval_batch_size = cpu_eval_batch(largest_activation_bytes(self.module, self._layout(split.images[:1])))
         for start in range(0, len(split), self.eval_batch_size):
-            images = split.images[start:start + self.eval_batch_size]
-            if self.channels_last:
-                images = images.contiguous(memory_format=torch.channels_last)
+            images = self._layout(split.images[start:start + self.eval_batch_size])
             with self.precision.autocast(self.device):
                 outputs.append(self.forward(images).float())
         return torch.cat(outputs)
+
+    def _layout(self, images: torch.Tensor) -> torch.Tensor:
+        return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
 
     def _final_logits(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         val_logits = self.val_logits
