@@ -109,12 +109,12 @@ def check_trainer(model: str, resolution: int, images: int, batch: int, peak: di
     from archspace.families import family_for
     from archspace.spaces.zoo import get_model
     from archspace.train import Recipe, train
-    from archspace.train.device import resolve_precision
+    from archspace.train.device import reset_peak_memory, resolve_precision
 
     arch = get_model(model)
     data = random_dataset(images, 3, resolution)
     recipe = Recipe(epochs=2, batch_size=batch, lr=0.1, amp="auto", channels_last=True, eval_each_epoch=False)
-    torch.cuda.reset_peak_memory_stats()
+    reset_peak_memory(torch.device(device))
     result = train(arch, data, recipe, seed=0, device=device)
     if result.status != "complete":
         raise RuntimeError(f"trainer run ended with status {result.status}: {result.message}")
@@ -141,15 +141,17 @@ def check_supernet(steps: int, batch: int, device: str = "cuda") -> dict[str, An
     import torch
 
     from archspace.families.nb201.supernet import SupernetConfig
+    from archspace.train.device import peak_memory_mb, reset_peak_memory
     from archspace.train.supernet import SPOSRecipe, train_supernet
 
     data = random_dataset(batch * steps, 3, 32)
     recipe = SPOSRecipe(epochs=1, batch_size=batch)
-    torch.cuda.reset_peak_memory_stats()
+    reset_peak_memory(torch.device(device))
     run = train_supernet(SupernetConfig(cells_per_stage=2, channels=32), data, recipe, seed=0, device=device)
-    torch.cuda.synchronize()
+    if device == "cuda":
+        torch.cuda.synchronize()
     return {"steps": run.steps, "batch": batch, "images_per_s": run.steps * batch / max(run.train_seconds, 1e-9),
-            "peak_memory_mb": torch.cuda.max_memory_allocated() / 2**20}
+            "peak_memory_mb": peak_memory_mb(torch.device(device))}
 
 
 # --- 4. design-study slice -----------------------------------------------------------------------
@@ -171,23 +173,25 @@ def study_dataset(workdir: Path) -> tuple[str, str | None, str]:
     return str(path), None, "random 28x28 images (Fashion-MNIST not found: errors are meaningless)"
 
 
-def check_design_study(workdir: Path, device: str = "cuda", n: int = 4) -> dict[str, Any]:
+def check_design_study(workdir: Path, device: str = "cuda", n: int = 4, epochs: int = 2,
+                       subset: int = 8000) -> dict[str, Any]:
     import torch
 
     from archspace.experiments.design_study import DesignStudyConfig, run_design_study
+    from archspace.train.device import peak_memory_mb, reset_peak_memory
 
     dataset, data_dir, what = study_dataset(workdir)
-    config = DesignStudyConfig(n=n, spaces=("anynetx_a", "regnetx"), epochs=2, subset=8000, val_size=2000,
+    config = DesignStudyConfig(n=n, spaces=("anynetx_a", "regnetx"), epochs=epochs, subset=subset, val_size=2000,
                                dataset=dataset, data_dir=data_dir, workers=0, device=device,
                                db=str(workdir / "study.db"), out=str(workdir / "report"), reps=1000)
-    torch.cuda.reset_peak_memory_stats()
+    reset_peak_memory(torch.device(device))
     started = time.perf_counter()
     outcome = run_design_study(config, progress=False)
     seconds = time.perf_counter() - started
     models = config.n * len(config.spaces)
     return {"data": what, "models": models, "epochs": config.epochs, "seconds": seconds,
             "train_images_per_s": models * config.epochs * config.subset / seconds,
-            "peak_memory_mb": torch.cuda.max_memory_allocated() / 2**20,
+            "peak_memory_mb": peak_memory_mb(torch.device(device)),
             "summary": outcome.summary_table}
 
 
