@@ -37,6 +37,8 @@ def test_check_a_user_candidate(capsys, tmp_path):
     (["space", "--teacher", "[{\"kind\": \"conv\", \"width\": 4, \"kernel\": 3}, {\"kind\": \"pool\"}]"], "layers[1].kind"),
     (["run", "--methods", "random,annealing", "--trials", "2"], "unknown method 'annealing'"),
     (["run", "--methods", "bo-transfer"], "needs --transfer"),
+    (["run", "--dataset", "digits", "--resolution", "28"], "--resolution 28 does not match digits (8)"),
+    (["run", "--in-channels", "3"], "--in-channels 3 does not match fashion-mnist (1)"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, args, message):
     assert main(["compress", *args]) == 2

@@ -13,6 +13,7 @@ from archspace.compress.workflow import (
     CompressionConfig,
     Method,
     finetune_top,
+    merge_summaries,
     reselect,
     run_compression,
 )
@@ -91,6 +92,68 @@ def test_the_workflow_and_its_final_stage(setup, tmp_path):
     again = finetune_top(Study.load("random-s0", config.db), evaluator, 2, config.finetune)
     first = next(r for r in summary["runs"] if r["study"] == "random-s0")["top"]
     assert [r["val_accuracy"] for r in again] == [r["val_accuracy"] for r in first]  # replayed exactly
+    check_merging(summary, tmp_path)
+    again = run_compression(config)  # complete studies: not resumed, only the final stage again
+    assert [r["seconds"] for r in again["runs"]] == [0.0, 0.0] and again["table"] == summary["table"]
+    other = CompressionConfig(**{**vars(config), "methods": (Method("random", "tpe-ops"),)})
+    with pytest.raises(UsageError, match="was run with strategy"):
+        run_compression(other)
+    check_progress(summary, config.db, tmp_path)
+
+
+def check_progress(summary, db, tmp_path):
+    """`compress progress`: the in-search table from the database alone equals the run's curves."""
+    import json
+
+    from archspace.cli import main
+    from archspace.compress.workflow import search_summary
+
+    search = search_summary([db], n_init=2)
+    assert {k: c["reward"] for k, c in search["curves"].items()} == {k: c["reward"] for k, c in summary["curves"].items()}
+    for row in search["search_table"]:
+        rewards = np.asarray(search["curves"][f"{row['method']}-s0"]["reward"])
+        assert row["evaluations"] == [4] and row["best"]["mean"] == rewards.max()
+        assert row["best_first"]["mean"] == rewards[:2].max() and row["mean_after"]["mean"] == pytest.approx(rewards[2:].mean())
+    with pytest.raises(UsageError, match="more than one database"):
+        search_summary([db, db])
+    from archspace.study import Study
+
+    Study.create("stopped-s1", db, seed=1)  # a run stopped as it began this study: nothing finished
+    assert search_summary([db], n_init=2)["search_table"] == search["search_table"]
+    assert main(["compress", "progress", "--db", db, "--n-init", "2", "--json", "--out", str(tmp_path / "p")]) == 0
+    assert (tmp_path / "p" / "reward_over_time.png").is_file()
+    assert json.loads((tmp_path / "p" / "search.json").read_text())["search_table"] == json.loads(json.dumps(search["search_table"]))
+    assert main(["compress", "progress", "--db", str(tmp_path / "missing.db")]) == 2
+
+
+def check_merging(summary, tmp_path):
+    """Methods split across processes (one summary each) merge into the one-process table."""
+    import json
+
+    from archspace.cli import main
+
+    halves = [{**summary, "runs": [r for r in summary["runs"] if r["method"] == m],
+               "curves": {k: c for k, c in summary["curves"].items() if c["method"] == m}} for m in ("random", "tpe")]
+    assert merge_summaries(halves)["table"] == summary["table"]
+    with pytest.raises(UsageError, match="more than one summary"):
+        merge_summaries([halves[0], halves[0]])
+    other = {**halves[1], "teacher": {**halves[1]["teacher"], "params": 1}}
+    with pytest.raises(UsageError, match="another teacher"):
+        merge_summaries([halves[0], other])
+    paths = []
+    for i, half in enumerate(halves):
+        paths.append(str(tmp_path / f"half{i}.json"))
+        (tmp_path / f"half{i}.json").write_text(json.dumps(half, default=float))
+    assert main(["compress", "table", *paths, "--out", str(tmp_path / "merged")]) == 0
+    merged = json.loads((tmp_path / "merged" / "summary.json").read_text())
+    assert merged["table"] == json.loads(json.dumps(summary["table"])) and len(merged["curves"]) == 2
+    teacher_params = summary["teacher"]["params"]
+    for row, run in zip(summary["table"], summary["runs"], strict=True):  # one seed per method
+        assert row["compression"]["mean"] == pytest.approx(1 - run["best"]["params"] / teacher_params)
+        assert row["ratio"]["mean"] == pytest.approx(teacher_params / run["best"]["params"])
+    assert "| #Params | Ratio C(x) | Times | f(x) (final) |" in (tmp_path / "merged" / "table.md").read_text()
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert main(["compress", "table", paths[0], str(tmp_path / "bad.json")]) == 2
 
 
 def test_two_local_workers_give_the_inline_numbers(setup, tmp_path):

@@ -93,6 +93,7 @@ def run_search(args: argparse.Namespace) -> int:
     from archspace.compress.setup import CompressionSetup
     from archspace.compress.workflow import CompressionConfig, parse_methods, run_compression
 
+    _check_input_flags(args)
     seeds = tuple(int(s) for s in parse_list(args.seeds, "seed"))
     methods = parse_methods(parse_list(args.methods, "method"), args.kernels, args.n_init, args.candidates,
                             args.transfer, args.save_kernels)
@@ -122,6 +123,22 @@ def run_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_input_flags(args: argparse.Namespace) -> None:
+    """`run` takes the input shape from --dataset: a --resolution / --in-channels / --classes that
+    contradicts a known dataset is refused instead of silently ignored."""
+    from archspace.data.inputs import known_input
+
+    found = known_input(args.dataset)
+    if found is None:
+        return  # a .npz file: its shape is known once it is read
+    for flag, value, expected in (("--resolution", args.resolution, found.resolution),
+                                  ("--in-channels", args.in_channels, found.channels),
+                                  ("--classes", args.classes, found.classes)):
+        if value is not None and value != expected:
+            raise UsageError(f"{flag} {value} does not match {args.dataset} ({expected}); compress run takes the "
+                             f"input shape from --dataset: leave {flag} out")
+
+
 def _write_outputs(summary: dict[str, Any], out: Path) -> None:
     from archspace.compress.report import markdown_table, reward_over_time_figure
 
@@ -133,27 +150,54 @@ def _write_outputs(summary: dict[str, Any], out: Path) -> None:
 
 def run_table(args: argparse.Namespace) -> int:
     from archspace.compress.report import markdown_table
-    from archspace.compress.workflow import reselect
+    from archspace.compress.workflow import merge_summaries
 
-    path = Path(args.summary)
-    if not path.is_file():
-        raise UsageError(f"summary file {path} does not exist (written by `archspace compress run --out DIR`)")
+    summaries = []
+    for name in args.summary:
+        path = Path(name)
+        if not path.is_file():
+            raise UsageError(f"summary file {path} does not exist (written by `archspace compress run --out DIR`)")
+        try:
+            summary = json.loads(path.read_text())
+            if not isinstance(summary, dict) or not isinstance(summary.get("runs"), list):
+                raise TypeError("no list of runs")
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise UsageError(f"{path} is not a compression summary: {exc}") from None
+        summaries.append(summary)
     try:
-        summary = reselect(json.loads(path.read_text()))
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path} is not a compression summary: {exc}") from None
+        summary = merge_summaries(summaries)
+    except (KeyError, TypeError) as exc:
+        raise UsageError(f"{' '.join(args.summary)}: not compression summaries: {exc}") from None
     if args.out:
         _write_outputs(summary, Path(args.out))
     print(markdown_table(summary), end="")
     return 0
 
 
+def run_progress(args: argparse.Namespace) -> int:
+    from archspace.compress.report import reward_over_time_figure, search_markdown
+    from archspace.compress.workflow import search_summary
+
+    search = search_summary(list(args.db), args.n_init)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "search.json").write_text(json.dumps(search, indent=1, default=float))
+        (out / "search.md").write_text(search_markdown(search))
+        reward_over_time_figure(search).savefig(out / "reward_over_time.png")
+    if args.json:
+        print_json(search)
+    else:
+        print(search_markdown(search), end="")
+    return 0
+
+
 def _add_space_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--teacher", default="resnet20",
                         help="teacher: resnet8/20/56, resnet18, vgg-small, vgg11, a zoo name, or a graph/layer-list JSON")
-    parser.add_argument("--resolution", type=int, default=32, help="input size (default 32)")
-    parser.add_argument("--in-channels", type=int, default=3, help="input channels (default 3)")
-    parser.add_argument("--classes", type=int, default=10, help="classes (default 10)")
+    parser.add_argument("--resolution", type=int, default=32, help="input size (default 32; run: the dataset's)")
+    parser.add_argument("--in-channels", type=int, default=3, help="input channels (default 3; run: the dataset's)")
+    parser.add_argument("--classes", type=int, default=10, help="classes (default 10; run: the dataset's)")
     parser.add_argument("--remove-prob", type=float, default=None, help="prior: probability of removing a layer")
     parser.add_argument("--shrink-prob", type=float, default=None, help="prior: probability of shrinking a width group")
     parser.add_argument("--min-ratio", type=float, default=None, help="smallest shrink ratio, in (0, 1]")
@@ -177,6 +221,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.set_defaults(handler=run_check)
     run = commands.add_parser("run", help="random search vs TPE vs learned-kernel BO as Studies, then the final stage")
     _add_space_flags(run)
+    run.set_defaults(resolution=None, in_channels=None, classes=None)  # the dataset's; checked if given
     run.add_argument("--dataset", default="fashion-mnist")
     run.add_argument("--data-dir", default=None)
     run.add_argument("--train-subset", type=int, default=None, help="train teacher and candidates on this many images")
@@ -205,7 +250,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     where.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS", help="evaluate on Ray")
     add_db_option(run, required=False)
     run.set_defaults(handler=run_search)
-    table = commands.add_parser("table", help="the table and figure again from a run's summary.json (no training)")
-    table.add_argument("summary", metavar="SUMMARY_JSON")
+    table = commands.add_parser("table", help="the table and figure again from runs' summary.json (no training)")
+    table.add_argument("summary", metavar="SUMMARY_JSON", nargs="+",
+                       help="one or more summaries of the same setup (e.g. methods split across processes): merged")
     table.add_argument("--out", default=None, help="rewrite table.md, summary.json and the figure here")
     table.set_defaults(handler=run_table)
+    progress = commands.add_parser("progress", help="the in-search comparison from the runs' databases (no "
+                                                    "training; partial runs included)")
+    progress.add_argument("--db", metavar="FILE", action="append", required=True,
+                          help="a `compress run` database (repeat for runs split across processes)")
+    progress.add_argument("--n-init", type=int, default=8, help="evaluations BO and random search share (default 8)")
+    progress.add_argument("--out", default=None, help="write search.json, search.md and the f(x) figure here")
+    add_json_flag(progress)
+    progress.set_defaults(handler=run_progress)

@@ -14,19 +14,36 @@ def _pm(stat: dict[str, float], scale: float = 1.0, digits: int = 2) -> str:
 
 
 def markdown_table(summary: dict[str, Any]) -> str:
-    """Teacher row, then one row per method: mean ± std over seeds of the final returned model."""
+    """Teacher row, then one row per method: mean ± std over seeds of the final returned model.
+    Ratio is the compression C(x) = 1 - params/params(teacher) and Times = params(teacher)/params,
+    as in the thesis's Tables 2.1/2.2 (and ESNAC's Table 1)."""
     teacher = summary["teacher"]
-    lines = ["| Method | Seeds | Test acc. (%) | Val. acc. (%) | #Params | Ratio | f(x) (final) | best f(x) in search "
-             "| Search time (s) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| Method | Seeds | Test acc. (%) | Val. acc. (%) | #Params | Ratio C(x) | Times | f(x) (final) "
+             "| best f(x) in search | Search time (s) |", "|---|---|---|---|---|---|---|---|---|---|"]
     test = teacher.get("test_accuracy")
-    lines.append(f"| teacher | - | {test:.2f} | {teacher['accuracy']:.2f} | {teacher['params']:,} | 1.00 | - | - | "
+    lines.append(f"| teacher | - | {test:.2f} | {teacher['accuracy']:.2f} | {teacher['params']:,} | - | 1.00 | - | - | "
                  f"{teacher['train_seconds']:.0f} (training) |" if test is not None else
-                 f"| teacher | - | - | {teacher['accuracy']:.2f} | {teacher['params']:,} | 1.00 | - | - | - |")
+                 f"| teacher | - | - | {teacher['accuracy']:.2f} | {teacher['params']:,} | - | 1.00 | - | - | - |")
     for row in summary["table"]:
         params = row["params"]
+        ratio = _pm(row["compression"], digits=3) if "compression" in row else "-"
         lines.append(f"| {row['method']} | {row['seeds']} | {_pm(row['test_accuracy'])} | {_pm(row['val_accuracy'])} | "
-                     f"{params['mean']:,.0f} ± {params['std']:,.0f} | {_pm(row['ratio'])} | {_pm(row['reward'], digits=3)} "
-                     f"| {_pm(row['search_reward'], digits=3)} | {_pm(row['search_seconds'], digits=0)} |")
+                     f"{params['mean']:,.0f} ± {params['std']:,.0f} | {ratio} | {_pm(row['ratio'])} "
+                     f"| {_pm(row['reward'], digits=3)} | {_pm(row['search_reward'], digits=3)} "
+                     f"| {_pm(row['search_seconds'], digits=0)} |")
+    return "\n".join(lines) + "\n"
+
+
+def search_markdown(search: dict[str, Any]) -> str:
+    """The in-search table of ``workflow.search_summary``: per method, mean ± std over studies."""
+    k = search["n_init"]
+    lines = [f"| Method | Studies | Evaluations | best f(x) | best f(x) of the first {k} | mean f(x) after the first {k} "
+             "| f = -1 (invalid or diverged) |", "|---|---|---|---|---|---|---|"]
+    for row in search["search_table"]:
+        evaluations = sorted(set(row["evaluations"]))
+        after = _pm(row["mean_after"], digits=3) if row["mean_after"] else "-"
+        lines.append(f"| {row['method']} | {row['studies']} | {'/'.join(map(str, evaluations))} | "
+                     f"{_pm(row['best'], digits=3)} | {_pm(row['best_first'], digits=3)} | {after} | {row['invalid']} |")
     return "\n".join(lines) + "\n"
 
 

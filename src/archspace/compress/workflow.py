@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from archspace.compress.distill import DistillConfig
+from archspace.compress.reward import INVALID_REWARD as INVALID_F
 from archspace.compress.reward import compression, reward
 from archspace.compress.setup import CompressionSetup
 from archspace.errors import UsageError
@@ -123,13 +124,23 @@ def check_methods(config: CompressionConfig, space: Any) -> None:
 
 def run_method(config: CompressionConfig, evaluator: Any, method: Method, seed: int,
                progress: bool = False, executor: Any = None) -> dict[str, Any]:
-    """Run (or resume) one method's Study; returns its name and search wall time."""
+    """Run (or resume) one method's Study; returns its name and search wall time.
+
+    A study that already holds ``n_trials`` finished trials is not resumed (a resume replays the
+    strategy, which for BO retrains every step's kernels), only checked against the method's
+    strategy; unless the method saves its kernels, which needs the replayed strategy."""
     from archspace.search.registry import make_strategy
     from archspace.study import Study
+    from archspace.study.study import check_same_strategy, strategy_spec
 
     options = {k: v for k, v in method.options.items() if k != "save_kernels"}
     study = Study.create(f"{method.label}-s{seed}", config.db, seed=seed, load_if_exists=True)
     strategy = make_strategy(method.strategy, evaluator.space(), seed, **options)
+    if study.summary().finished >= config.n_trials and not method.options.get("save_kernels"):
+        stored = study.stored_strategy()
+        if stored is not None:
+            check_same_strategy(stored, strategy_spec(strategy), study.name)
+        return {"study": study.name, "seconds": 0.0}
     start = time.perf_counter()
     study.optimize(strategy, evaluator, config.n_trials, executor=executor, progress=progress)
     seconds = time.perf_counter() - start
@@ -211,6 +222,7 @@ def method_table(labels: list[str], finals: list[dict[str, Any]]) -> list[dict[s
                       "test_accuracy": stat([r["best"]["test_accuracy"] for r in rows]),
                       "val_accuracy": stat([r["best"]["val_accuracy"] for r in rows]),
                       "params": stat([r["best"]["params"] for r in rows]),
+                      "compression": stat([r["best"]["compression"] for r in rows]),
                       "ratio": stat([r["best"]["ratio"] for r in rows]),
                       "reward": stat([r["best"]["reward"] for r in rows]),
                       "search_reward": stat([r["best_search_reward"] for r in rows]),
@@ -240,6 +252,85 @@ def summarize(config: CompressionConfig, evaluator: Any, runs: list[dict[str, An
     return {"teacher": {"accuracy": teacher.accuracy, "test_accuracy": test, "params": teacher.params,
                         "train_seconds": teacher.seconds},
             "table": table, "runs": finals, "curves": curves}
+
+
+def study_curve(study: Any) -> dict[str, Any]:
+    """f(x) of a study's finished trials in trial order, and when each finished (seconds since
+    its first start): the points of the f(x)-over-time figure."""
+    frame = study.trials_dataframe()
+    if "state" in frame:
+        frame = frame[frame["state"].isin(("complete", "diverged", "failed"))]
+    if frame.empty or "reward" not in frame:
+        return {"reward": [], "finished_at": []}  # nothing finished yet (only asked or running trials)
+    frame = frame.sort_values("number")
+    return {"reward": frame["reward"].astype(float).tolist(),
+            "finished_at": (frame["finished_at"] - frame["started_at"].min()).tolist()}
+
+
+def search_summary(dbs: list[str], n_init: int = 8) -> dict[str, Any]:
+    """The in-search comparison straight from the Studies of one or more ``compress run``
+    databases, without training (partial runs included): per study ``<method>-s<seed>`` its
+    curve; per method, over its studies, the evaluations done, the best f(x), the best among
+    the first ``n_init`` evaluations and the mean f(x) after them (what a strategy's own
+    proposals earned: BO and random search share their first ``n_init`` candidates)."""
+    from archspace.study import Study
+
+    if isinstance(n_init, bool) or not isinstance(n_init, int) or n_init < 1:
+        raise UsageError(f"n_init must be an integer >= 1, got {n_init!r}")
+    curves: dict[str, Any] = {}
+    for db in dbs:
+        if not Path(db).is_file():
+            raise UsageError(f"database {db} does not exist")
+        for item in Study.list(db):
+            label, sep, seed = item.name.rpartition("-s")
+            if not sep or not seed.isdigit():
+                continue
+            curve = study_curve(Study.load(item.name, db))
+            if not curve["reward"]:
+                continue  # created, nothing finished (e.g. a run stopped as it began this study)
+            if item.name in curves:
+                raise UsageError(f"study {item.name!r} is in more than one database")
+            curves[item.name] = {"method": label, "seed": int(seed), "db": db, **curve}
+
+    def stat(values: list[float]) -> dict[str, float]:
+        return {"mean": float(np.mean(values)), "std": float(np.std(values))}
+
+    table = []
+    for label in dict.fromkeys(c["method"] for c in curves.values()):
+        rows = [np.nan_to_num(np.asarray(c["reward"], float), nan=INVALID_F) for c in curves.values()
+                if c["method"] == label and c["reward"]]
+        if not rows:
+            continue
+        after = [r[n_init:].mean() for r in rows if len(r) > n_init]
+        table.append({"method": label, "studies": len(rows), "evaluations": [len(r) for r in rows],
+                      "best": stat([r.max() for r in rows]), "best_first": stat([r[:n_init].max() for r in rows]),
+                      "mean_after": stat(after) if after else None,
+                      "invalid": int(sum((r == INVALID_F).sum() for r in rows))})
+    return {"n_init": n_init, "search_table": table, "curves": curves}
+
+
+def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary from several runs of the same setup (e.g. methods or seeds split across
+    processes with their own ``--db``): their runs and curves side by side, the table recomputed.
+    The teachers must agree (same params and accuracies: the same cached teacher); a study
+    (method and seed) may appear in one summary only."""
+    if not summaries:
+        raise UsageError("give at least one summary")
+    first = summaries[0]["teacher"]
+    runs: list[dict[str, Any]] = []
+    curves: dict[str, Any] = {}
+    for index, summary in enumerate(summaries):
+        teacher = summary["teacher"]
+        if any(teacher.get(k) != first.get(k) for k in ("params", "accuracy", "test_accuracy")):
+            raise UsageError(f"summary {index + 1} has another teacher ({teacher.get('params')} params, "
+                             f"{teacher.get('accuracy')}% val) than summary 1 ({first.get('params')} params, "
+                             f"{first.get('accuracy')}% val): only runs of one setup can be merged")
+        for run in summary["runs"]:
+            if run["study"] in curves or any(r["study"] == run["study"] for r in runs):
+                raise UsageError(f"study {run['study']!r} appears in more than one summary")
+            runs.append(run)
+        curves.update(summary.get("curves", {}))
+    return reselect({**summaries[0], "runs": runs, "curves": curves})
 
 
 def reselect(summary: dict[str, Any]) -> dict[str, Any]:
