@@ -97,3 +97,28 @@ def test_straight_through_gumbel_runs_one_network_per_step(digits):
     assert int((g.detach() > 0.5).sum()) == 1
     run = run_search(_config(hard=True, epochs=2, steps_per_epoch=2), digits, seed=0)
     assert run.steps == 4 and np.isfinite(run.theta).all()
+
+
+def test_theta_step_computes_only_the_theta_gradient(digits):
+    """The architecture step runs with the weights frozen and asks backward for theta alone:
+    theta's gradient equals the one a full backward gives, and no weight gradient is computed."""
+    from archspace.nss.search import _Search, frozen
+
+    torch.set_num_threads(1)
+    search = _Search(_config(), digits, 0, torch.device("cpu"), None)
+    step = search.warmup_steps
+    depths, widths = search._draw_architectures(step)
+    search.arch_loss(step, depths, widths)[0].backward()
+    full = search.theta.grad.clone()
+    assert all(p.grad is not None for p in search.net.parameters())
+    search.net.zero_grad(set_to_none=True)
+    search.theta.grad = None
+    with frozen(search.net):
+        search.arch_loss(step, depths, widths)[0].backward(inputs=[search.theta])
+    torch.testing.assert_close(search.theta.grad, full, rtol=1e-6, atol=1e-9)
+    assert all(p.grad is None and p.requires_grad for p in search.net.parameters())
+    before = search.theta.detach().clone()
+    search.weight_step(step, depths, widths)
+    search.arch_step(step, depths, widths)
+    assert all(p.grad is None and p.requires_grad for p in search.net.parameters())  # applied weight grads dropped
+    assert not torch.equal(search.theta.detach(), before)

@@ -138,3 +138,34 @@ def test_super_network_holds_the_largest_networks_weights():
     net = NSSSuperNet(CONFIG)
     largest = get_family("nss").build(NSSArch((3, 3, 3), (24, 24, 24)), num_classes=10, in_channels=1)
     assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in largest.parameters())
+
+
+def test_masked_batch_norm_is_batch_norm_times_the_mask():
+    """The mask folded into BatchNorm's affine weights is bn(x) * m for a soft mask too: same output,
+    same running statistics, same gradients for x, the mask and the BN weights; exact at 0/1 masks."""
+    from archspace.families.nss.supernet import masked_batch_norm
+
+    torch.manual_seed(3)
+    folded, plain = torch.nn.BatchNorm2d(6), torch.nn.BatchNorm2d(6)
+    _randomize_bn(folded, 4)
+    plain.load_state_dict(folded.state_dict())
+    x = torch.randn(5, 6, 4, 4)
+    for mask in (torch.tensor([1.0, 0.7, 0.5, 0.2, 0.0, 0.0]), torch.tensor([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])):
+        outputs, grads = [], []
+        for fn in (lambda a, m: masked_batch_norm(folded, a, m), lambda a, m: plain(a) * m.view(1, -1, 1, 1)):
+            a, m = x.clone().requires_grad_(), mask.clone().requires_grad_()
+            out = fn(a, m)
+            (out * torch.linspace(-1, 1, out.numel()).view_as(out)).sum().backward()
+            outputs.append(out.detach())
+            grads.append((a.grad, m.grad))
+        torch.testing.assert_close(outputs[0], outputs[1], rtol=1e-6, atol=1e-6)
+        for ours, ref in zip(grads[0], grads[1], strict=True):
+            torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-6)
+        if set(mask.tolist()) <= {0.0, 1.0}:
+            assert torch.equal(outputs[0], outputs[1])
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert torch.equal(getattr(folded, name), getattr(plain, name))
+    torch.testing.assert_close(folded.weight.grad, plain.weight.grad, rtol=1e-5, atol=1e-6)
+    folded.eval(), plain.eval()
+    mask = torch.tensor([1.0, 0.7, 0.5, 0.2, 0.0, 1.0])
+    torch.testing.assert_close(masked_batch_norm(folded, x, mask), plain(x) * mask.view(1, -1, 1, 1))

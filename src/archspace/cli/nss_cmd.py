@@ -5,6 +5,8 @@
     archspace nss table [--json]                       # samples-to-satisfy / Delta, 12 RegNet regimes
     archspace nss space d1-4w1-64_d5-8w65-128_d1-4w449-512   # size and exact FLOPs distribution
     archspace nss regimes --max-depth 4 --max-width 32 --resolution 28 --classes 10 --channels 1
+    archspace nss nas NAME --space nss:<space-id> --flops 949365:1017507 --trained 3 --seed 0 --db FILE
+        # FLOPs-constrained random search inside a space, candidates trained in a Study (Table 1 measured)
 
 ``search`` resumes from ``--out``/checkpoint.pt when it exists (same settings). The Elite Space it
 prints is usable at once: ``archspace study run NAME --space nss:<space-id> ...``. The work is
@@ -16,7 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from archspace.cli.common import add_json_flag, print_json, print_table
+from archspace.cli.common import add_db_option, add_json_flag, print_json, print_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _register_table(sub)
     _register_space(sub)
     _register_regimes(sub)
+    _register_nas(sub)
 
 
 def _add_partition_args(p: argparse.ArgumentParser) -> None:
@@ -104,6 +107,54 @@ def _register_regimes(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance", type=float, default=0.1)
     add_json_flag(p)
     p.set_defaults(handler=run_regimes_cmd)
+
+
+def _register_nas(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("nas", help="NAS inside a network space under a FLOPs budget: random search, the in-budget "
+                                   "candidates trained in a Study (samples to satisfy, Delta %%, error)")
+    p.add_argument("name", help="study name (rerun to resume)")
+    p.add_argument("--space", required=True, help="nss:<space-id> (an Elite Space or the expanded space as an id)")
+    p.add_argument("--flops", required=True, help="regime: a target (400M: band [0.9 T, T]) or LO:HI; "
+                                                  "the constraint is flops <= its upper end")
+    p.add_argument("--tolerance", type=float, default=0.1, help="band below a target (default 0.1)")
+    p.add_argument("--trained", type=int, default=3, help="in-budget candidates trained (default 3)")
+    p.add_argument("--seed", type=int, default=0, help="draws and trial seeds (default 0)")
+    p.add_argument("--dataset", default="fashion-mnist", help="dataset (default fashion-mnist)")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--epochs", type=int, default=4, help="training epochs per candidate (default 4)")
+    p.add_argument("--subset", type=int, default=10_000, help="training images per candidate (default 10000)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    p.add_argument("--threads", type=int, default=1, help="torch threads per training (default 1)")
+    p.add_argument("--max-draws", type=int, default=100_000, help="give up after this many draws (default 100000)")
+    p.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    add_db_option(p)
+    add_json_flag(p)
+    p.set_defaults(handler=run_nas_cmd)
+
+
+def run_nas_cmd(args: argparse.Namespace) -> int:
+    from archspace.nss.nas import NASConfig, nan_free, plan_nas, run_nas
+
+    config = NASConfig(args.space, args.flops, trained=args.trained, seed=args.seed, dataset=args.dataset,
+                       epochs=args.epochs, subset=args.subset, tolerance=args.tolerance, device=args.device,
+                       data_dir=args.data_dir, threads=args.threads, max_draws=args.max_draws)
+    plan_nas(config)  # every check before any data is read
+    result = run_nas(config, args.db, args.name, progress=not (args.no_progress or args.json))
+    if args.json:
+        print_json(nan_free(result))
+        return 0
+    best, analytic = result["best"], result["analytic"]
+    print(f"NAS in {result['space']} under flops <= {result['budget']:.4g} ({result['regime']['name']}), "
+          f"seed {result['seed']}: first in-budget network at draw {result['samples_to_satisfy']} "
+          f"(expected {analytic['expected_samples']:.3g}); {result['draws']} draws for {result['trained']} candidates")
+    print_table(["draw", "flops", "Δ %", "val error %", "test error %", "arch"],
+                [[c["draw"], c["flops"], c["delta_percent"], c["val_error"], c["test_error"],
+                  f"d{tuple(c['arch']['depths'])} w{tuple(c['arch']['widths'])}"] for c in result["candidates"]],
+                title=f"study {result['name']}: candidates")
+    if best is not None:
+        print(f"returned: draw {best['draw']}, flops {best['flops']:,} (Δ {best['delta_percent']:.1f}%), "
+              f"test error {best['test_error']:.2f}%")
+    return 0
 
 
 def run_search_cmd(args: argparse.Namespace) -> int:

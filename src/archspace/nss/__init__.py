@@ -7,7 +7,9 @@
   constraint is met, Delta %), supplement Table 1.
 - ``search``: Gumbel-softmax search over network spaces with the masked super network (torch).
 - ``elite``: the Elite Space a search returns, with its ranges, size and FLOPs distribution.
-- ``compare``: populations from an Elite Space and the expanded space trained in Studies.
+- ``nas``: NAS inside a network space under a FLOPs budget: a seeded random search whose in-budget
+  candidates are trained in a Study (Table 1's samples, Delta and error, measured).
+- ``workflow``: ``archspace nss search`` (checked settings, resumable run directory, result.json).
 
-Torch is imported only by ``search`` (and the super network it drives).
+Torch is imported only by ``search`` (and the super network it drives) and, lazily, by ``nas.run_nas``.
 """

@@ -32,7 +32,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,19 @@ class SearchRun:
     @property
     def probabilities(self) -> np.ndarray:
         return _softmax(self.theta)
+
+
+@contextmanager
+def frozen(module: torch.nn.Module) -> Iterator[None]:
+    """``module``'s parameters with ``requires_grad`` off inside the block (restored after)."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 def _softmax(theta: np.ndarray) -> np.ndarray:
@@ -307,6 +321,7 @@ class _Search:
         if self.config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
         self.w_opt.step()
+        self.net.zero_grad(set_to_none=True)  # applied: drop them, so the theta step does not hold them
         value = float(loss.detach())
         if not math.isfinite(value):
             raise DataError(f"NSS super network loss became {value} at step {step}; lower the learning rate")
@@ -318,23 +333,42 @@ class _Search:
         if step < self.warmup_steps:
             loss, wrong = self._weight_step(self._warmup_choice(step), step)
             return loss, wrong, math.nan, math.nan, lr
-        tau = self.tau_at(step)
         depths, widths = self._draw_architectures(step)
+        loss, wrong = self.weight_step(step, depths, widths)
+        arch_loss, penalty = self.arch_step(step, depths, widths)
+        return loss, wrong, arch_loss, penalty, lr
+
+    def weight_step(self, step: int, depths: np.ndarray, widths: np.ndarray) -> tuple[float, int]:
+        """SGD on the weights for a Gumbel draw over the spaces (g detached) on a training batch."""
         d, w = (torch.as_tensor(a, device=self.device) for a in (depths, widths))
-        g = self._gumbel(step, tau)
-        loss, wrong = self._weight_step(mixture_choice(g.detach(), d, w, self.net_config), step)
-        # architecture step: fresh Gumbel draw on a validation batch, FLOPs-aware loss
-        g = self._gumbel(step + self.total_steps, tau)
+        g = self._gumbel(step, self.tau_at(step))
+        return self._weight_step(mixture_choice(g.detach(), d, w, self.net_config), step)
+
+    def arch_loss(self, step: int, depths: np.ndarray, widths: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(CE + lambda * penalty, CE, penalty) for a fresh Gumbel draw on a validation batch."""
+        d, w = (torch.as_tensor(a, device=self.device) for a in (depths, widths))
+        g = self._gumbel(step + self.total_steps, self.tau_at(step))
         images, labels = self._batch("val", step)
-        self.a_opt.zero_grad(set_to_none=True)
         deviation = torch.as_tensor(flops_deviation(self.lookup.flops(depths, widths), self.config.regime),
                                     dtype=g.dtype, device=self.device)
         penalty = (g * deviation).sum()
         arch_loss = F.cross_entropy(self.net(images, mixture_choice(g, d, w, self.net_config)), labels)
-        (arch_loss + self.config.flops_weight * penalty).backward()
-        self.net.zero_grad(set_to_none=True)  # only theta moves in this step
+        return arch_loss + self.config.flops_weight * penalty, arch_loss, penalty
+
+    def arch_step(self, step: int, depths: np.ndarray, widths: np.ndarray) -> tuple[float, float]:
+        """Adam on theta with the FLOPs-aware loss (``arch_loss``); only theta moves.
+
+        So the weights are frozen (``requires_grad`` off) for this pass and the backward pass is
+        asked for theta's gradient alone: autograd then neither saves the tensors that only weight
+        gradients need (each conv's input) nor computes any weight gradient (about a third of a
+        training step's work and a parameter-sized buffer). theta's gradient is exactly the one
+        of a full backward (``tests/test_nss_search.py`` checks it)."""
+        self.a_opt.zero_grad(set_to_none=True)
+        with frozen(self.net):
+            total, arch_loss, penalty = self.arch_loss(step, depths, widths)
+            total.backward(inputs=[self.theta])
         self.a_opt.step()
-        return loss, wrong, float(arch_loss.detach()), float(penalty.detach()), lr
+        return float(arch_loss.detach()), float(penalty.detach())
 
     # --- the loop -------------------------------------------------------------------------------
     def run(self, progress: Callable[[int, int, float], None] | None, stop_after_steps: int | None) -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from archspace.errors import UsageError
 from archspace.nss.distribution import CIFAR_INPUT, InputSpec, flops_below, sample_flops_many
 from archspace.nss.partition import Partition
 from archspace.nss.regimes import DEFAULT_TOLERANCE, FlopsRegime, regnet_regimes
@@ -110,6 +111,11 @@ def elite_table(partition: Partition | None = None, regimes: Sequence[FlopsRegim
     points = sorted({v for r in regimes for v in (math.ceil(r.low) - 1, r.high)})
     below = flops_below(expanded, points, inputs)
     position = {v: i for i, v in enumerate(points)}
+    for r in regimes:  # refused before any screening: a regime no network of the space can meet
+        if below.counts[position[r.high]] == below.counts[position[math.ceil(r.low) - 1]]:
+            raise UsageError(f"no network of space {expanded.name} has flops in regime {r.name} "
+                             f"({r.low:.4g}..{r.high:.4g}); reachable flops are {below.min:.4g}..{below.max:.4g} "
+                             f"at {inputs.resolution}x{inputs.resolution}")
     elites = dict(elites or {})
     screen = None
     if any(r.name not in elites for r in regimes):

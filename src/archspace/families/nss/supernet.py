@@ -6,7 +6,7 @@ rows as the stand-alone module (``table.EXPANDED``: the AnyNet R block and CIFAR
 of architectures enters the forward pass as a ``SuperChoice``:
 
 - **channel masking**: stage i multiplies every conv output (after BatchNorm) by a mask over its
-  ``max_width`` channels; width w is the mask with the first w channels at 1 and the rest at 0, a
+  ``max_width`` channels (folded into the BatchNorm's affine weights, ``masked_batch_norm``); width w is the mask with the first w channels at 1 and the rest at 0, a
   mixture over spaces is the probability-weighted sum of such masks (m[c] = P(w > c));
 - **depth sharing**: stage i runs its blocks in sequence and returns sum_d P(depth = d) h_d, where
   h_d is the output of block d; depth d alone takes the output of the d-th block;
@@ -87,6 +87,25 @@ def _conv_bn(c_in: int, c_out: int, kernel: int, stride: int) -> tuple[nn.Conv2d
     return nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False), nn.BatchNorm2d(c_out)
 
 
+def masked_batch_norm(bn: nn.BatchNorm2d, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``bn(x) * mask`` per channel, computed as one BatchNorm with weight gamma * m and bias beta * m.
+
+    The same function (m (gamma x_hat + beta) = (m gamma) x_hat + m beta; bit-identical for 0/1
+    masks), but the mask's gradient comes out of BatchNorm's fused weight/bias reductions instead
+    of a full-size product per conv, and no extra activation is stored or saved: this is what keeps
+    the super network's steps near the largest network's in time and memory (benchmarks/bench_nss.py).
+    The running statistics are updated exactly as ``bn.forward`` updates them.
+    """
+    factor = 0.0
+    if bn.training and bn.track_running_stats:
+        bn.num_batches_tracked.add_(1)
+        factor = bn.momentum if bn.momentum is not None else 1.0 / float(bn.num_batches_tracked)
+    batch_stats = bn.training or bn.running_mean is None
+    keep_stats = not bn.training or bn.track_running_stats
+    return nn.functional.batch_norm(x, bn.running_mean if keep_stats else None, bn.running_var if keep_stats else None,
+                                    bn.weight * mask, bn.bias * mask, batch_stats, factor, bn.eps)
+
+
 class MaskedBlock(nn.Module):
     """A basic residual block of max width whose outputs are channel-masked (the R row's convs)."""
 
@@ -109,17 +128,16 @@ class MaskedBlock(nn.Module):
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, identity_weight: torch.Tensor | None = None) -> torch.Tensor:
-        m = mask.view(1, -1, 1, 1)
         out = x
         last = len(self.convs) - 1
         for index, (conv, bn) in enumerate(zip(self.convs, self.bns, strict=True)):
-            out = bn(conv(out)) * m
+            out = masked_batch_norm(bn, conv(out), mask)
             if index < last:
                 out = self.relu(out)
         if not self.has_projection:
             shortcut = x
         else:
-            shortcut = self.proj_bn(self.proj_conv(x)) * m
+            shortcut = masked_batch_norm(self.proj_bn, self.proj_conv(x), mask)
             if self.can_be_identity and identity_weight is not None:
                 padded = nn.functional.pad(x, (0, 0, 0, 0, 0, self.width - self.w_in))
                 shortcut = identity_weight * padded + (1 - identity_weight) * shortcut
