@@ -12,7 +12,7 @@ from torch import nn
 
 from archspace.errors import UsageError
 from archspace.families.darts.supernet import DartsSearchConfig, DartsSearchNetwork
-from archspace.families.supernet import BoxAvgPool2d, MixedOp, fast_pooling
+from archspace.families.supernet import BoxAvgPool2d, MixedOp, channel_shuffle, fast_pooling
 from archspace.oneshot.bilevel import BilevelSearch, SearchData, SearchRecipe
 from archspace.oneshot.methods import Darts, Gdas, Neighborhood, softmax_mixture
 from archspace.oneshot.nb201_net import NB201SearchConfig, NB201SearchNetwork
@@ -191,3 +191,44 @@ def test_darts_search_network_forward_is_unchanged_by_the_fast_edges():
     plain = grads()
     for a, b in zip(ours, plain, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_unrolled_weights_keep_the_parameters_strides_and_values():
+    """Second order: w' = w - eta (momentum + grad + wd w) with the parameter's own strides (the
+    plain formula gives 1x1 / one-input-channel convolution weights contiguous strides, a slow
+    mixed-layout convolution against channels-last activations); the values are the same."""
+    search = _search(Darts(2))
+    assert search.channels_last
+    search.train_step(0)  # momentum buffers exist from here on
+    ctx = search.context(1)
+    params = list(search.net.parameters())
+    grads = torch.autograd.grad(ctx.train_loss(search.method.weight_mixture(search.arch.as_dict(), ctx)), params,
+                                allow_unused=True)
+    ours = search.unrolled_weights(params, grads, ctx.lr)
+    rec, state = search.recipe, search.w_opt.state
+    with torch.no_grad():
+        plain = [p - ctx.lr * (rec.w_momentum * state[p]["momentum_buffer"] + (torch.zeros_like(p) if g is None else g)
+                               + rec.w_wd * p) for p, g in zip(params, grads, strict=True)]
+    assert any(w.stride() != p.stride() for w, p in zip(plain, params, strict=True))  # the case this guards
+    for w, p, ref in zip(ours, params, plain, strict=True):
+        assert w.stride() == p.stride() and w.is_leaf and w.requires_grad
+        assert torch.equal(w, ref)
+
+
+@pytest.mark.parametrize("groups", [2, 4])
+def test_channel_shuffle_keeps_the_memory_format_and_the_values(groups):
+    """PC-DARTS's shuffle of a channels-last map is channels-last and equals the NCHW shuffle
+    (values and gradient): the output of every PC-DARTS edge stays in the network's format."""
+    x = torch.randn(2, 8, 5, 3, generator=torch.Generator().manual_seed(6))
+    plain = channel_shuffle(x, groups)
+    assert plain.is_contiguous()
+    assert torch.equal(plain[:, 1], x[:, 8 // groups])  # channel 1 comes from group 1's first channel
+    xl = x.clone().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    out = channel_shuffle(xl, groups)
+    assert out.is_contiguous(memory_format=torch.channels_last) and not out.is_contiguous()
+    assert torch.equal(out, plain)
+    weight = torch.randn(out.shape, generator=torch.Generator().manual_seed(7))
+    (out * weight).sum().backward()
+    xc = x.clone().requires_grad_(True)
+    (channel_shuffle(xc, groups) * weight).sum().backward()
+    assert torch.equal(xl.grad, xc.grad)

@@ -1,7 +1,9 @@
 """Markdown tables of the derived cells trained stand-alone (``archspace oneshot train-derived``).
 
 Reads the studies of ``runs/derived.db`` (``nb201-derived-all``: seed-0 NB201 searches,
-``nb201-derived-s12``: seeds 1 and 2, ``darts-derived``: the S3 searches), matches each trial's
+``nb201-derived-s12``: seeds 1 and 2, ``nb201-derived-n10``: NA-DARTS with n_nbr = 10,
+``darts-derived`` / ``darts-derived-s12``: the S3 searches of seed 0 / seeds 1-2,
+``darts8-derived-s0`` / ``darts8-derived-s12``: the 8-op DARTS-space searches), matches each trial's
 architecture to the search runs (``runs/*.json``) that derived it and, for NB201 cells, to the
 NAS-Bench-201 CIFAR-10 test accuracy recorded in ``results.json``; prints one row per distinct
 cell and the Spearman correlation between the Fashion-MNIST stand-alone test error and the
@@ -21,13 +23,15 @@ from archspace.study import Study
 
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "runs"
-STUDIES = ("nb201-derived-all", "nb201-derived-s12", "darts-derived")
+STUDIES = ("nb201-derived-all", "nb201-derived-s12", "nb201-derived-n10", "darts-derived", "darts-derived-s12",
+           "darts8-derived-s0", "darts8-derived-s12")
 
 
 def _method_key(stem: str) -> str:
     """``nb201-na-darts-add-mean-s0`` -> the results.json key ``na-darts[add/mean]``."""
     name = stem.split("-", 1)[1].rsplit("-s", 1)[0]
     for plain, key in (("na-darts-add-mean", "na-darts[add/mean]"), ("na-darts-mul-max", "na-darts[mul/max]"),
+                       ("na-darts-add-mean-n10", "na-darts[add/mean,n10]"), ("na-darts-mul-max-n10", "na-darts[mul/max,n10]"),
                        ("na-darts-es", "na-darts-es[add/mean]"), ("na-pc-darts", "na-pc-darts[add/mean]")):
         if name == plain:
             return key
@@ -67,7 +71,8 @@ def main() -> None:
             cifar = None
             if spec.kind == "nb201" and by:
                 method, seed = by[0]
-                cifar = nb201[method]["accuracies"][seed][0]
+                row = nb201[method]
+                cifar = row["accuracies"][row.get("seeds", [0, 1, 2]).index(seed)][0]
             text = spec.to_string() if hasattr(spec, "to_string") else str(spec.to_dict())
             if spec.kind == "darts":
                 text = "normal " + " ".join(f"{op}~{i}" for op, i in spec.normal) + "; reduce " + " ".join(

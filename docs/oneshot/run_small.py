@@ -4,7 +4,8 @@ Every (space, method, seed) writes ``runs/<space>-<label>-s<seed>.json`` (skippe
 and resumes from ``runs/<same>.pt``. ``--part nb201`` runs the NB201 searches and the random-search
 baseline (random cells trained stand-alone on the same data for the same number of weight steps,
 as many as fit in the mean DARTS search wall-clock, the best by Fashion-MNIST validation
-accuracy); ``--part darts`` the DARTS-space and S3 searches. Usage:
+accuracy); ``--part darts`` the DARTS-space and S3 searches. NA runs use n_nbr = 4 except the
+``*-n10`` labels (the default 10; pass them with ``--methods``). Usage:
     nice -n 10 .venv/bin/python docs/oneshot/run_small.py --part nb201 --seeds 0 1 2
 """
 
@@ -38,17 +39,21 @@ METHODS = {
     "na-darts-mul-max": ("na-darts", {"neighbors": "multiplicative", "aggregate": "max"}, {}),
     "na-darts-es": ("na-darts", {}, {"es_k": 1}),
     "na-pc-darts": ("na-darts", {"partial_channels": 2, "edge_norm": True}, {}),
+    # session 4: the default neighborhood size n_nbr = 10 (the runs above use 4)
+    "na-darts-add-mean-n10": ("na-darts", {"neighbors": "additive", "aggregate": "mean", "n_nbr": 10}, {}),
+    "na-darts-mul-max-n10": ("na-darts", {"neighbors": "multiplicative", "aggregate": "max", "n_nbr": 10}, {}),
 }
 DARTS_METHODS = {"darts_s3": ("darts", "na-darts-add-mean", "gdas"), "darts": ("darts", "gdas")}
 
 
 def config_for(space: str, label: str, seed: int) -> OneShotConfig:
     method, options, recipe_changes = METHODS[label]
+    options = {"n_nbr": 4, **options}
     base = NB201 if space == "nb201" else DARTS
     recipe = SearchRecipe(batch_size=BATCH, subset=SUBSET, eval_images=EVAL, hessian_batches=1, hessian_iterations=5,
                           **base, **recipe_changes)
     cells = 1 if space == "nb201" else 5
-    return OneShotConfig(space=space, method=method, channels=8, cells=cells, n_nbr=4, seed=seed, val_size=VAL,
+    return OneShotConfig(space=space, method=method, channels=8, cells=cells, seed=seed, val_size=VAL,
                          recipe=recipe, **options)
 
 
@@ -95,6 +100,8 @@ def main() -> None:
     parser.add_argument("--part", choices=("nb201", "darts"), required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=None)
+    parser.add_argument("--spaces", nargs="+", choices=("darts_s3", "darts"), default=["darts_s3", "darts"],
+                        help="--part darts: which of the two spaces")
     args = parser.parse_args()
     torch.set_num_threads(1)
     RUNS.mkdir(parents=True, exist_ok=True)
@@ -107,7 +114,7 @@ def main() -> None:
             random_search(seed, darts["seconds"], steps, dataset)
     else:
         for seed in args.seeds:
-            for space in ("darts_s3", "darts"):
+            for space in args.spaces:
                 for label in (args.methods or DARTS_METHODS[space]):
                     run_one(space, label, seed, dataset)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from archspace.bench.nb201 import NB201Table
+from archspace.families.darts.table import PARAMETER_FREE_OPS
 from archspace.families.nb201.spec import NB201Cell
 from archspace.spaces.nb201 import NB201Space
 
@@ -27,6 +28,15 @@ METRICS = ("cifar10_test_200", "cifar100_test_200", "imagenet16_test_200")
 def lookup(table: NB201Table, space: NB201Space, ops: list[str]) -> list[float]:
     index = space.index_of(NB201Cell(tuple(ops)))
     return [float(table.column(m)[index]) for m in METRICS]
+
+
+def method_key(run: dict) -> str:
+    """``darts``, ``na-darts[add/mean]``, ``na-darts[mul/max,n10]`` (n_nbr shown when not 4)."""
+    cfg = run["config"]
+    if cfg["method"] != "na-darts":
+        return run["label"]
+    size = "" if cfg["n_nbr"] == 4 else f",n{cfg['n_nbr']}"
+    return f"{run['label']}[{cfg['neighbors'][:3]}/{cfg['aggregate']}{size}]"
 
 
 def fmt(values: list[float]) -> str:
@@ -43,8 +53,7 @@ def main() -> None:
     runs = [json.loads(p.read_text()) for p in sorted(RUNS.glob("*.json")) if "-random-" not in p.name and not p.name.startswith("landscape-")]
     by = defaultdict(list)
     for r in runs:
-        by[(r["config"]["space"], r["label"] + ("" if r["config"]["method"] != "na-darts" else
-                                                f"[{r['config']['neighbors'][:3]}/{r['config']['aggregate']}]"))].append(r)
+        by[(r["config"]["space"], method_key(r))].append(r)
     summary: dict = {"nb201": {}, "darts": {}, "random": []}
     print("| method | seeds | CIFAR-10 test | CIFAR-100 test | ImageNet16-120 test | param-free share | supernet val acc % | search s |")
     print("|---|---|---|---|---|---|---|---|")
@@ -55,7 +64,8 @@ def main() -> None:
         share = [r["derived"]["parameter_free_share"] for r in rs]
         val = [r["history"][-1]["val_accuracy"] for r in rs]
         secs = [r["seconds"] for r in rs]
-        summary["nb201"][label] = {"cells": [r["derived"]["text"] for r in rs], "accuracies": accs.tolist(),
+        summary["nb201"][label] = {"seeds": [r["config"]["seed"] for r in rs],
+                                   "cells": [r["derived"]["text"] for r in rs], "accuracies": accs.tolist(),
                                    "parameter_free_share": share, "supernet_val_accuracy": val, "seconds": secs,
                                    "selected_epoch": [r["selected_epoch"] for r in rs],
                                    "share_per_epoch": [[h["derived"]["parameter_free_share"] for h in r["history"]]
@@ -78,6 +88,16 @@ def main() -> None:
               + " | ".join(fmt(list(best[:, k])) for k in range(3)) + " | - | - | same as darts |")
         print(f"| (mean of the random cells tried) | {len(n)} | " + " | ".join(fmt(list(mean[:, k])) for k in range(3))
               + " | - | - | - |")
+    print()
+    print("| space | method | seeds | param-free share (normal + reduce) | normal cell only | supernet val acc % | search s |")
+    print("|---|---|---|---|---|---|---|")
+    for (sp, label), rs in sorted(by.items()):
+        if sp == "nb201":
+            continue
+        share = [r["derived"]["parameter_free_share"] for r in rs]
+        normal = [np.mean([op in PARAMETER_FREE_OPS for op, _ in r["derived"]["spec"]["normal"]]) for r in rs]
+        print(f"| {sp} | {label} | {len(rs)} | {fmt(share)} | {fmt(normal)} | "
+              f"{fmt([r['history'][-1]['val_accuracy'] for r in rs])} | {np.mean([r['seconds'] for r in rs]):.0f} |")
     print()
     print("| space | method | seed | derived genotype | param-free share | supernet val acc % | search s |")
     print("|---|---|---|---|---|---|---|")

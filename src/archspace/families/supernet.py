@@ -32,9 +32,17 @@ from archspace.errors import UsageError
 
 
 def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
-    """Interleave ``groups`` channel groups (ShuffleNet), so later edges see other channels."""
+    """Interleave ``groups`` channel groups (ShuffleNet), so later edges see other channels.
+
+    The result keeps ``x``'s memory format: a channels-last map is shuffled with one copy into a
+    channels-last tensor (the transpose-reshape returns a contiguous one, and every later op of
+    a channels-last network would then convert it back)."""
     n, c, h, w = x.shape
-    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+    if x.is_contiguous() or not x.is_contiguous(memory_format=torch.channels_last):
+        return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+    out = torch.empty_like(x)  # channels-last, like x
+    out.view(n, c // groups, groups, h, w).copy_(x.view(n, groups, c // groups, h, w).transpose(1, 2))
+    return out
 
 
 def _relu_led(op: nn.Module) -> bool:

@@ -240,21 +240,33 @@ class BilevelSearch:
         self.w_opt.step()
         return float(loss.detach())
 
-    def unrolled_arch_backward(self, arch: dict[str, torch.Tensor], ctx: StepContext) -> float:
-        """Second-order DARTS: gradient of L_val(w - xi grad L_train(w, a), a) w.r.t. a, the
-        Hessian-vector product by central differences with R = 0.01 / ||grad_w' L_val||."""
-        xt, yt, xa, ya = ctx.batches  # type: ignore[attr-defined]
-        names = [n for n, _ in self.net.named_parameters()]
-        params = [p for _, p in self.net.named_parameters()]
-        eta, rec = ctx.lr, self.recipe
-        grads = torch.autograd.grad(ctx.train_loss(self.method.weight_mixture(arch, ctx)), params, allow_unused=True)
+    def unrolled_weights(self, params: list[torch.Tensor], grads: tuple[torch.Tensor | None, ...],
+                         eta: float) -> list[torch.Tensor]:
+        """w' = w - eta (momentum buffer + grad + wd w) per parameter, as new leaf tensors with
+        **the parameter's own strides**: for shapes whose channels-last and contiguous strides
+        are both dense (1x1 and depthwise convolution weights, one input channel) elementwise
+        ops pick contiguous strides, and a convolution whose weight's layout differs from its
+        channels-last input runs ~2x slower on the CPU (BENCHMARKS.md, issue 15). Same values."""
+        rec = self.recipe
         unrolled = []
         with torch.no_grad():
             for p, g in zip(params, grads, strict=True):
                 g = torch.zeros_like(p) if g is None else g
                 buf = self.w_opt.state.get(p, {}).get("momentum_buffer")
                 moment = torch.zeros_like(p) if buf is None else rec.w_momentum * buf
-                unrolled.append((p - eta * (moment + g + rec.w_wd * p)).requires_grad_(True))
+                w = torch.empty_like(p, memory_format=torch.preserve_format)  # p's exact strides
+                unrolled.append(w.copy_(p - eta * (moment + g + rec.w_wd * p)).requires_grad_(True))
+        return unrolled
+
+    def unrolled_arch_backward(self, arch: dict[str, torch.Tensor], ctx: StepContext) -> float:
+        """Second-order DARTS: gradient of L_val(w - xi grad L_train(w, a), a) w.r.t. a, the
+        Hessian-vector product by central differences with R = 0.01 / ||grad_w' L_val||."""
+        xt, yt, xa, ya = ctx.batches  # type: ignore[attr-defined]
+        names = [n for n, _ in self.net.named_parameters()]
+        params = [p for _, p in self.net.named_parameters()]
+        eta = ctx.lr
+        grads = torch.autograd.grad(ctx.train_loss(self.method.weight_mixture(arch, ctx)), params, allow_unused=True)
+        unrolled = self.unrolled_weights(params, grads, eta)
         buffers = {n: b.clone() for n, b in self.net.named_buffers()}
         tensors = list(arch.values())
         mixture = softmax_mixture(arch)
