@@ -30,7 +30,7 @@ from archspace.families.nb201.index import (
     benchmark_ops_matrix,
     isomorphism_class_ids,
 )
-from archspace.report.nb201_search import grid_cost_markdown
+from archspace.report.nb201_search import grid_cost_markdown, grid_markdown
 from archspace.search.hamming_gp import KERNELS, SpaceGP, kernel_of
 from archspace.search.registry import make_strategy
 from archspace.spaces.nb201 import NB201Space
@@ -140,6 +140,24 @@ def test_grid_runs_every_cell_resumes_and_restricts_slow_algorithms(tmp_path) ->
     assert totals["ours"] == pytest.approx(cost["rs"]["full_grid_cpu"] + cost["ls"]["full_grid_cpu"])
     table = grid_cost_markdown(grid)
     assert "| tpe (peer) | - | " in table and "Ours only:" in table and "With the peers:" in table
+
+
+def test_transfer_is_the_welch_test_on_the_other_datasets_tests_of_the_same_cells(tmp_path) -> None:
+    config = GridConfig(algorithms=("rs", "ls", "tpe"), protocols=("mean",), budgets=(15,),
+                        datasets=("cifar10", "cifar100"), runs=5)
+    grid = run_grid(config, out=tmp_path, figures=False)
+    records = load_records(tmp_path / "mean-cifar10-15" / "runs.jsonl")
+    transfer = grid["cells"]["mean/cifar10/15"]["transfer"]
+    assert set(transfer) == {"cifar100_test_200", "imagenet16_test_200"}
+    for metric, versus in transfer.items():
+        column = TABLE.column(metric)
+        finals = {a: column[[r.selected[-1] for r in records if r.algorithm == a]] for a in config.algorithms}
+        assert versus == ours_vs_peers(finals)
+    assert set(grid["cells"]["mean/cifar100/15"]["transfer"]) == {"cifar10_test_200", "imagenet16_test_200"}
+    table = grid_markdown(grid, metric="cifar100_test_200").splitlines()
+    assert len(table) == 3 and table[2].startswith("| mean/cifar10/15 |")  # the CIFAR-100-searched cell is left out
+    versus = transfer["cifar100_test_200"]
+    assert f"{versus['our_best']} vs {versus['best_peer']}: {versus['difference']:+.3f}" in table[2]
 
 
 def test_grid_refuses_bad_restrictions_before_running() -> None:

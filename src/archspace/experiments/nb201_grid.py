@@ -247,7 +247,8 @@ def _cell_digest(summary: dict[str, Any]) -> dict[str, Any]:
     return {"search_metric": summary["config"]["search_metric"], "seed_mode": summary["config"]["seed_mode"],
             "budget": summary["config"]["budget"], "headline_metric": headline,
             "best_cell": summary["best_cell"][headline], "algorithms": algorithms,
-            "ours_vs_peers": summary["ours_vs_peers"], "seconds": summary["seconds"]}
+            "ours_vs_peers": summary["ours_vs_peers"], "transfer": summary.get("transfer", {}),
+            "seconds": summary["seconds"]}
 
 
 def grid_rows(grid: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:

@@ -402,7 +402,11 @@ def _padded(rows: Sequence[Sequence[float]], length: int) -> np.ndarray:
 
 
 def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Table | None = None) -> dict[str, Any]:
-    """Per-algorithm curves and final accuracies (mean, 95% CI), and comparisons, as plain data."""
+    """Per-algorithm curves and final accuracies (mean, 95% CI), and comparisons, as plain data.
+
+    ``ours_vs_peers`` is the Welch test of our best against the best peer on the headline metric
+    (the searched dataset's test accuracy); ``transfer`` holds the same test on each other dataset's
+    test accuracy of the same selected cells (e.g. CIFAR-10 searched -> CIFAR-100 / ImageNet16-120)."""
     config = config.checked()
     table = table or NB201Table.load()
     search = table.column(config.search_metric)
@@ -412,6 +416,7 @@ def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Tab
     best[config.search_metric] = float(search.max())
     algorithms: dict[str, Any] = {}
     finals: dict[str, np.ndarray] = {}
+    transfer_finals: dict[str, dict[str, np.ndarray]] = {m: {} for m in TEST_METRICS if m != headline}
     for name in config.algorithms:
         mine = [r for r in records if r.algorithm == name]
         if not mine:
@@ -434,6 +439,8 @@ def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Tab
         }
         for metric in TEST_METRICS:
             entry[metric] = _stat(tests[metric][final], best[metric])
+            if metric in transfer_finals:
+                transfer_finals[metric][name] = tests[metric][final]
         algorithms[name] = entry
     return {
         "config": asdict(config),
@@ -442,6 +449,7 @@ def summarize(records: Sequence[RunRecord], config: BenchConfig, table: NB201Tab
         "algorithms": algorithms,
         "comparisons": _comparisons(finals),
         "ours_vs_peers": ours_vs_peers(finals),
+        "transfer": {m: ours_vs_peers(v) for m, v in transfer_finals.items()},
     }
 
 

@@ -69,24 +69,31 @@ def _draw_panel(ax: Any, algorithms: dict[str, Any], key: str, label: str, best:
     ax.grid(alpha=0.3)
 
 
-def grid_markdown(grid: dict[str, Any], algorithms: list[str] | None = None) -> str:
+def grid_markdown(grid: dict[str, Any], algorithms: list[str] | None = None, metric: str | None = None) -> str:
     """A markdown table of a grid summary: per cell, each algorithm's headline test accuracy
-    (mean +- 95% CI; runs in brackets when not the grid's default), then our best vs the best peer."""
+    (mean +- 95% CI; runs in brackets when not the grid's default), then our best vs the best peer.
+
+    With ``metric`` (e.g. ``cifar100_test_200``) the table is that test accuracy of the same selected
+    cells (transfer) and the last column is the cell's ``transfer`` Welch test on it; cells whose
+    headline is ``metric`` itself are left out."""
     names = algorithms or list(grid["config"]["algorithms"])
     default_runs = grid["config"]["runs"]
     lines = ["| cell | " + " | ".join(names) + " | our best vs best peer: difference (Welch p) |",
              "|---|" + "---|" * (len(names) + 1)]
     for cid, cell in grid["cells"].items():
+        if metric is not None and metric == cell["headline_metric"]:
+            continue
+        shown = metric or cell["headline_metric"]
         parts = []
         for name in names:
             entry = cell["algorithms"].get(name)
             if entry is None:
                 parts.append("-")
                 continue
-            stat = entry[cell["headline_metric"]]
+            stat = entry[shown]
             text = f"{stat['mean']:.2f} ± {stat['ci95']:.2f}"
             parts.append(text if entry["runs"] == default_runs else f"{text} [{entry['runs']}]")
-        versus = cell["ours_vs_peers"]
+        versus = cell["ours_vs_peers"] if metric is None else cell.get("transfer", {}).get(metric, {})
         verdict = (f"{versus['our_best']} vs {versus['best_peer']}: {versus['difference']:+.3f} "
                    f"(p = {versus['p_value']:.2g}, {versus['verdict']})") if versus else "-"
         lines.append(f"| {cid} | " + " | ".join(parts) + f" | {verdict} |")
