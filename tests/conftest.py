@@ -59,3 +59,23 @@ def fashion_mnist_dir() -> Path:
     if not (FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"Fashion-MNIST not installed in {FASHION_MNIST_DIR} (Debian package dataset-fashion-mnist)")
     return FASHION_MNIST_DIR
+
+
+@pytest.fixture
+def fashion_mnist_slice(fashion_mnist_dir: Path, tmp_path: Path):
+    """A factory: the first ``train`` / ``test`` images of the real Fashion-MNIST splits as an .npz
+    dataset in ``tmp_path`` (fast to train on)."""
+    import numpy as np
+
+    from archspace.data.idx import read_idx
+
+    def make(train: int, test: int) -> Path:
+        out = tmp_path / "fmnist_slice.npz"
+        images = read_idx(fashion_mnist_dir / "train-images-idx3-ubyte.gz", 3)[:train]
+        labels = read_idx(fashion_mnist_dir / "train-labels-idx1-ubyte.gz", 1)[:train]
+        test_images = read_idx(fashion_mnist_dir / "t10k-images-idx3-ubyte.gz", 3)[:test]
+        test_labels = read_idx(fashion_mnist_dir / "t10k-labels-idx1-ubyte.gz", 1)[:test]
+        np.savez(out, x=images, y=labels.astype(np.int64), x_test=test_images, y_test=test_labels.astype(np.int64))
+        return out
+
+    return make

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from archspace.cli import main
-from archspace.data.idx import read_idx
 from archspace.errors import UsageError
 from archspace.experiments.design_study import (
     DesignStudyConfig,
@@ -84,18 +82,9 @@ def test_small_input_space_swaps_the_stem_only() -> None:
         small_input_space("nb201", config)
 
 
-def _fashion_slice(folder: Path, out: Path, train: int, test: int) -> Path:
-    """The first images of the real Fashion-MNIST splits as an .npz dataset (fast to train on)."""
-    images = read_idx(folder / "train-images-idx3-ubyte.gz", 3)[:train]
-    labels = read_idx(folder / "train-labels-idx1-ubyte.gz", 1)[:train]
-    test_images = read_idx(folder / "t10k-images-idx3-ubyte.gz", 3)[:test]
-    test_labels = read_idx(folder / "t10k-labels-idx1-ubyte.gz", 1)[:test]
-    np.savez(out, x=images, y=labels.astype(np.int64), x_test=test_images, y_test=test_labels.astype(np.int64))
-    return out
 
-
-def test_tiny_design_study_trains_stores_reports_and_resumes(tmp_path: Path, fashion_mnist_dir: Path) -> None:
-    data = _fashion_slice(fashion_mnist_dir, tmp_path / "fmnist_slice.npz", train=600, test=200)
+def test_tiny_design_study_trains_stores_reports_and_resumes(tmp_path: Path, fashion_mnist_slice) -> None:
+    data = fashion_mnist_slice(train=600, test=200)
     config = DesignStudyConfig(
         n=2, spaces=("anynetx_a", "regnetx"), flops=(3e5, 1.5e6), epochs=1, subset=256, val_size=200,
         workers=0, db=str(tmp_path / "design.db"), out=str(tmp_path / "report"), reps=200, dataset=str(data),

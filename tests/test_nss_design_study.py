@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from archspace.analysis.table import load_studies
 from archspace.analysis.widths import block_widths, model_statistics
 from archspace.cli import main
-from archspace.data.idx import read_idx
 from archspace.errors import DataError
 from archspace.experiments.design_study import (
     DesignStudyConfig,
@@ -46,17 +44,9 @@ def test_nss_specs_have_anynet_statistics() -> None:
         block_widths({"kind": "other", "depths": [1], "widths": [4]})
 
 
-def _fashion_slice(folder: Path, out: Path, train: int, test: int) -> Path:
-    images = read_idx(folder / "train-images-idx3-ubyte.gz", 3)[:train]
-    labels = read_idx(folder / "train-labels-idx1-ubyte.gz", 1)[:train]
-    test_images = read_idx(folder / "t10k-images-idx3-ubyte.gz", 3)[:test]
-    test_labels = read_idx(folder / "t10k-labels-idx1-ubyte.gz", 1)[:test]
-    np.savez(out, x=images, y=labels.astype(np.int64), x_test=test_images, y_test=test_labels.astype(np.int64))
-    return out
 
-
-def test_design_study_trains_an_elite_space_next_to_anynet(tmp_path: Path, fashion_mnist_dir: Path) -> None:
-    data = _fashion_slice(fashion_mnist_dir, tmp_path / "fmnist_slice.npz", train=500, test=100)
+def test_design_study_trains_an_elite_space_next_to_anynet(tmp_path: Path, fashion_mnist_slice) -> None:
+    data = fashion_mnist_slice(train=500, test=100)
     config = DesignStudyConfig(
         n=2, spaces=(ELITE, "anynetx_a"), flops=(6e5, 1.5e6), epochs=1, subset=128, val_size=100, batch_size=64,
         workers=0, db=str(tmp_path / "design.db"), out=str(tmp_path / "report"), reps=100, dataset=str(data),
