@@ -161,7 +161,7 @@ def cpu_eval_batch(activation_bytes: int) -> int:
     """The largest candidate no-grad batch whose largest activation fits ``CPU_EVAL_ACTIVATION_BYTES``.
 
     ``benchmarks/bench_train_throughput.py`` (eval section) measured that on CPU a no-grad batch is
-    fastest while its largest activation stays in the last-level cache and turns 1.3-2x slower past
+    fastest while its largest activation stays in the last-level cache and turns 1.2-1.8x slower past
     it (a batch of 512 of a 98 KiB-per-image model is 49 MiB), while models with small activations
     keep gaining up to 512. Logits do not depend on the batch (checked there and in the tests), so
     the rule changes speed only.
