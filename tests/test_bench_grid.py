@@ -222,7 +222,7 @@ def test_space_gp_posterior_equals_the_dense_formula() -> None:
 
 def test_iso_bo_never_spends_an_evaluation_on_an_isomorph() -> None:
     space = NB201Space(ops=("none", "skip_connect", "nor_conv_3x3"))
-    strategy = make_strategy("iso-bo", space, 0, n_init=5)
+    strategy = make_strategy("iso-bo", space, 0, n_init=5, probe_at=0)  # no noise probes (tests/test_iso_bo_noise.py)
     classes = isomorphism_class_ids()
     valid = TABLE.column("cifar10_valid_200")
     seen = []
