@@ -298,6 +298,9 @@ def interleaved(arms: dict[str, Callable[[], None]], repeats: int) -> dict[str, 
                 cpu[name].append(time.thread_time() - c0)
                 wall[name].append(time.perf_counter() - w0)
                 faults[name].append(_minor_faults() - f0)
+            # each timing as it comes (stderr): a run cut short still leaves its rounds in the log
+            print(f"    {name} round {round_}: cpu {time.thread_time() - c0:.3f} s wall {time.perf_counter() - w0:.3f} s",
+                  file=sys.stderr, flush=True)
         print(f"  round {round_} of {repeats} done ({time.strftime('%H:%M:%S')})", file=sys.stderr, flush=True)
     return {k: {"cpu_s": statistics.median(cpu[k]), "wall_s": statistics.median(wall[k]),
                 "minor_faults": statistics.median(faults[k])} for k in arms}

@@ -43,7 +43,11 @@ METHODS = {
     "na-darts-add-mean-n10": ("na-darts", {"neighbors": "additive", "aggregate": "mean", "n_nbr": 10}, {}),
     "na-darts-mul-max-n10": ("na-darts", {"neighbors": "multiplicative", "aggregate": "max", "n_nbr": 10}, {}),
 }
-DARTS_METHODS = {"darts_s3": ("darts", "na-darts-add-mean", "gdas"), "darts": ("darts", "gdas")}
+# --part darts without --methods: every method of the list on both spaces (session 5; the
+# NA versions as on NB201: add/mean and mul/max NA-DARTS, NA-DARTS-ES and NA-PC-DARTS add/mean)
+_ALL_DARTS = ("darts", "na-darts-add-mean", "gdas", "darts-es", "pc-darts", "na-darts-mul-max", "darts2",
+              "na-darts-es", "na-pc-darts")
+DARTS_METHODS = {"darts_s3": _ALL_DARTS, "darts": _ALL_DARTS}
 
 
 def config_for(space: str, label: str, seed: int) -> OneShotConfig:

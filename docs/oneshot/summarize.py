@@ -117,17 +117,34 @@ def main() -> None:
 
 
 def share_figure(summary: dict) -> None:
+    """Share of parameter-free ops in the derived cell per epoch, mean over the seeds that ran
+    every epoch of the method's first seed: NB201, S3 and the 8-op DARTS space side by side."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, 4))
-    ax = fig.add_subplot(1, 1, 1)
-    for label, row in sorted(summary["nb201"].items()):
-        curves = np.array([c for c in row["share_per_epoch"] if len(c) == len(row["share_per_epoch"][0])])
-        ax.plot(np.arange(curves.shape[1]), curves.mean(axis=0), marker="o", label=label)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("share of parameter-free ops (mean over seeds)")
-    ax.set_title("NB201 (C=8, N=1) on Fashion-MNIST: derived cell per epoch", fontsize=9)
-    ax.legend(fontsize=6)
+    panels = [("NB201 (C=8, N=1), 6 ops", dict(summary["nb201"]))]
+    for space, title in (("darts_s3", "S3 (5 cells, C=8), normal + reduce"),
+                         ("darts", "DARTS space, 8 ops (5 cells, C=8)")):
+        rows = {key.split("/", 1)[1]: {"share_per_epoch": [r["share_per_epoch"] for r in runs]}
+                for key, runs in summary["darts"].items() if key.startswith(f"{space}/")}
+        panels.append((title, rows))
+    labels = sorted({label for _, rows in panels for label in rows})
+    colors = {label: f"C{i % 10}" if i < 10 else "black" for i, label in enumerate(labels)}
+    fig = Figure(figsize=(15, 4.5))
+    for k, (title, rows) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), k + 1)
+        for label, row in sorted(rows.items()):
+            curves = [c for c in row["share_per_epoch"] if len(c) == len(row["share_per_epoch"][0])]
+            mean = np.array(curves).mean(axis=0)
+            ax.plot(np.arange(len(mean)), mean, marker="os^vD<>ph*x"[labels.index(label) % 11],
+                    linestyle="--" if label.startswith("na-") else "-", color=colors[label], alpha=0.85,
+                    label=f"{label} ({len(curves)})")
+        ax.set_xlabel("epoch")
+        ax.set_xticks(np.arange(max(len(r["share_per_epoch"][0]) for r in rows.values())))
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=6)
+        if k == 0:
+            ax.set_ylabel("share of parameter-free ops (mean over seeds)")
+    fig.suptitle("Fashion-MNIST, derived cell per epoch (in brackets: seeds averaged)", fontsize=10)
     fig.savefig(HERE / "param_free.png", dpi=120, bbox_inches="tight")
 
 
