@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +30,7 @@ from archspace.errors import StorageError
 from archspace.study import records
 from archspace.study.records import TrialRecord, loads
 from archspace.study.storage import APPLICATION, BUSY_TIMEOUT_MS, SCHEMA_VERSION, path_from_url
+from archspace.study.study_store import StudyRow
 from archspace.study.trial_store import _driver_alive
 
 _OPEN_STATES = (records.WAITING, records.RUNNING, records.INTERRUPTED)
@@ -39,17 +40,9 @@ SUMMARY_COLUMNS = ("number", "state", "objective", "cost_json", "arch_json", "se
 
 
 @dataclass(frozen=True)
-class StudyOverview:
-    """One study as a watcher lists it: identity, what ran it, counts, best, activity, liveness."""
+class StudyOverview(StudyRow):
+    """One study as a watcher lists it: its stored row, plus counts, best, activity and liveness."""
 
-    study_id: int
-    name: str
-    seed: int
-    config: dict[str, Any]
-    strategy: dict[str, Any] | None
-    evaluator: dict[str, Any] | None
-    n_trials: int | None
-    created_at: float
     driver: str | None
     driver_heartbeat: float | None
     counts: dict[str, int]
@@ -257,10 +250,9 @@ def _overview(row: sqlite3.Row, counts: dict[str, int] | None, best: tuple[Any, 
               activity: float | None) -> StudyOverview:
     driver, heartbeat = row["driver"], row["driver_heartbeat"]
     last = max((t for t in (activity, heartbeat, row["created_at"]) if t), default=None)
+    stored = StudyRow.from_row(row)
     return StudyOverview(
-        study_id=row["study_id"], name=row["name"], seed=row["seed"], config=loads(row["config_json"]),
-        strategy=loads(row["strategy_json"]) or None, evaluator=loads(row["evaluator_json"]) or None,
-        n_trials=row["n_trials"], created_at=row["created_at"], driver=driver, driver_heartbeat=heartbeat,
+        **{f.name: getattr(stored, f.name) for f in fields(StudyRow)}, driver=driver, driver_heartbeat=heartbeat,
         counts=counts or dict.fromkeys(records.STATES, 0),
         best_objective=None if best is None else best[0], best_number=None if best is None else best[1],
         last_activity=last, driver_alive=bool(driver) and _driver_alive(driver, heartbeat))
