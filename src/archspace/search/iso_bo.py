@@ -82,7 +82,8 @@ def space_cells(space: Space) -> np.ndarray:
 @STRATEGIES.register("iso-bo", description="isomorphism-aware BO: Hamming GP, EI over every unseen class",
                      model_based=True)
 class IsomorphismAwareBO(Strategy):
-    """GP + EI over the isomorphism classes of an NB201 space, one evaluation per class."""
+    """GP + EI over the isomorphism classes of an NB201 space: one evaluation per class, repeats only
+    to detect noise and, once noise is seen, to re-measure its best classes."""
 
     name = "iso-bo"
 
