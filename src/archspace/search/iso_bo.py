@@ -234,9 +234,9 @@ class IsomorphismAwareBO(Strategy):
     def _local_row(self) -> int | None:
         """The unseen class nearest the incumbent (Hamming 1, else 2) of lowest posterior mean:
         a local-search step the GP cannot veto by believing it already knows the neighbour."""
-        incumbent = self._incumbent_row()
-        distance = self.gp.mismatch_counts(self.gp.rows.index(incumbent))
         mean, _ = self.gp.posterior()
+        incumbent = self._incumbent_row(mean=mean)
+        distance = self.gp.mismatch_counts(self.gp.rows.index(incumbent))
         for radius in (1, 2):
             near = np.flatnonzero((distance == radius) & ~self._excluded)
             if len(near):
@@ -246,12 +246,15 @@ class IsomorphismAwareBO(Strategy):
     def _observed_rows(self) -> np.ndarray:
         return np.fromiter(self._values, dtype=np.int64)
 
-    def _incumbent_row(self, posterior: bool | None = None) -> int:
-        """The observed class of best single value, or (noise-aware) of lowest posterior mean."""
+    def _incumbent_row(self, posterior: bool | None = None, mean: np.ndarray | None = None) -> int:
+        """The observed class of best single value, or (noise-aware) of lowest posterior mean
+        (``mean``: the posterior mean when the caller has it already)."""
         if not (self.noisy if posterior is None else posterior):
             return int(self.gp.rows[int(np.argmin(self.gp.y))])
+        return self._lowest_mean_row(self.gp.posterior()[0] if mean is None else mean)
+
+    def _lowest_mean_row(self, mean: np.ndarray) -> int:
         rows = self._observed_rows()
-        mean, _ = self.gp.posterior()
         return int(rows[int(np.argmin(mean[rows]))])
 
     def _remeasure_row(self) -> int:
@@ -264,8 +267,7 @@ class IsomorphismAwareBO(Strategy):
     def _best_ei_class(self) -> int:
         mean, std = self.gp.posterior()
         if self.noisy:
-            rows = self._observed_rows()
-            incumbent = int(rows[int(np.argmin(mean[rows]))])
+            incumbent = self._lowest_mean_row(mean)
             best = float(mean[incumbent])
             centres = [self.gp.rows.index(incumbent)]
         else:
