@@ -19,11 +19,14 @@ from archspace.spaces.nb201 import NB201Space
 
 TABLE = NB201Table.load()
 
-# Runs 0 of the session-5 grid logs (docs/nb201-search): (protocol, dataset) at 300 evaluations ->
-# (sha256 of [evaluated, selected], final cell, repeated evaluations).
+# Runs 0 of the grid logs (docs/nb201-search): (protocol, dataset, warp) at 300 evaluations ->
+# (sha256 of [evaluated, selected], final cell, repeated evaluations). "copula": the session-6 grid
+# (the default); "none": the session-5 grid, which ran on raw values.
 GRID_RUNS = {
-    ("sample", "cifar100"): ("d570cb9feb36da9e", 9930, 46),
-    ("mean", "cifar10"): ("aa58b623db1daf99", 6111, 5),
+    ("sample", "cifar100", "copula"): ("e1e5404791f1958d", 9930, 51),
+    ("mean", "cifar10", "copula"): ("1a2f6058a0369f75", 6111, 5),
+    ("sample", "cifar100", "none"): ("d570cb9feb36da9e", 9930, 46),
+    ("mean", "cifar10", "none"): ("aa58b623db1daf99", 6111, 5),
 }
 
 
@@ -57,11 +60,25 @@ def test_on_a_noise_free_objective_probes_are_the_only_change() -> None:
     assert len(set(isomorphism_class_ids()[first])) == len(first)  # still one evaluation per class
 
 
-def test_default_search_is_the_first_iso_bo_up_to_100_evaluations() -> None:
-    default = _record("sample", "cifar10", 100, 0)
-    first = _record("sample", "cifar10", 100, 0, probe_at=0, local_every=0, select="observed")
-    assert (default.evaluated, default.selected) == (first.evaluated, first.selected)
+@pytest.mark.parametrize("warp", ["copula", "none"])
+def test_up_to_100_evaluations_probes_and_local_steps_change_nothing(warp: str) -> None:
+    """Probes and local steps start at proposal 100, so a budget of 100 is the plain search (with
+    ``warp="none"``, the first iso-bo: tests/test_bench_grid.py pins its logged runs)."""
+    default = _record("sample", "cifar10", 100, 0, warp=warp)
+    plain = _record("sample", "cifar10", 100, 0, probe_at=0, local_every=0, select="observed", warp=warp)
+    assert (default.evaluated, default.selected) == (plain.evaluated, plain.selected)
     assert len(set(default.evaluated)) == 100
+
+
+def test_copula_warping_changes_the_search_not_the_order_it_selects_by() -> None:
+    """The warped GP proposes other cells than the raw one; on the noise-free table both select their
+    best observed cell (the warping is monotone)."""
+    metric, _ = protocol_metric("mean", "cifar10")
+    column = TABLE.column(metric)
+    warped, raw = (_record("mean", "cifar10", 60, 2, warp=w) for w in ("copula", "none"))
+    assert warped.evaluated != raw.evaluated
+    for record in (warped, raw):
+        assert record.final == record.evaluated[int(np.argmax(column[record.evaluated]))]
 
 
 def test_a_repeat_that_disagrees_switches_to_noise_aware_search() -> None:
@@ -91,7 +108,8 @@ def test_a_repeat_that_disagrees_switches_to_noise_aware_search() -> None:
 
 @pytest.mark.parametrize("case", sorted(GRID_RUNS), ids="-".join)
 def test_runs_are_those_of_the_grid_logs(case) -> None:
-    record = _record(*case, 300, 0)
+    protocol, dataset, warp = case
+    record = _record(protocol, dataset, 300, 0, warp=warp)
     digest = hashlib.sha256(json.dumps([record.evaluated, record.selected]).encode()).hexdigest()[:16]
     assert (digest, record.final, len(record.evaluated) - len(set(record.evaluated))) == GRID_RUNS[case]
 
@@ -126,6 +144,7 @@ def test_local_steps_take_the_best_predicted_unseen_neighbour_of_the_incumbent()
     ({"remeasure_top": 0}, "remeasure_top must be >= 1"),
     ({"local_every": -1}, "local_every must be >= 0"),
     ({"select": "median"}, "unknown selection"),
+    ({"warp": "log"}, "unknown output warping 'log'"),
 ])
 def test_bad_noise_options_fail_first(options: dict, message: str) -> None:
     with pytest.raises(UsageError, match=message):

@@ -13,6 +13,11 @@ exhaustive. Hyperparameters (the weights and the noise ratio ``g``) maximize the
 likelihood with the amplitude profiled out (its maximum-likelihood value ``y' K^-1 y / n``), by
 L-BFGS with the analytic gradient, warm-started from the previous fit; V is rebuilt after a fit.
 
+``warp="copula"`` fits the GP to the normal scores of the ranks of y instead of y. NAS objectives
+are heavy-tailed (a cell with a broken path scores ~10% where the good ones differ by tenths of a
+point), and on raw values those few cells set the scale; the ranks keep the order, so the best
+observation stays the best, and the good cells spread out.
+
 The kernel depends on a pair of points only through *which* coordinates differ, so with ``E``
 coordinates (``E <= MAX_CODE_DIMS``) a kernel row is a lookup: each observed row keeps its
 mismatch codes against every point (``sum_e [x_e != z_e] 2^e``), and the ``2^E`` kernel values
@@ -26,10 +31,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.optimize import minimize
+from scipy.stats import norm, rankdata
 
 from archspace.errors import UsageError
 
 KERNELS: tuple[str, ...] = ("laplace", "matern52")
+WARPS: tuple[str, ...] = ("none", "copula")  # output warpings of y before the GP sees it
 LOG_WEIGHT_BOUNDS = (np.log(1e-3), np.log(20.0))
 LOG_NOISE_BOUNDS = (np.log(1e-6), np.log(1.0))
 PRIOR_LOG_WEIGHT = float(np.log(0.5))  # prior median of a weight: k = exp(-0.5) per differing edge
@@ -57,17 +64,21 @@ class SpaceGP:
     """GP posterior over all rows of ``points`` given observations at some of them (by row)."""
 
     def __init__(self, points: np.ndarray, kernel: str = "laplace", ard: bool = True,
-                 weight: float = 0.5, noise: float = 1e-2) -> None:
+                 weight: float = 0.5, noise: float = 1e-2, warp: str = "none") -> None:
         if kernel not in KERNELS:
             raise UsageError(f"unknown kernel {kernel!r}; choose from {KERNELS}")
+        if warp not in WARPS:
+            raise UsageError(f"unknown output warping {warp!r}; choose from {WARPS}")
         self.points = np.ascontiguousarray(points, dtype=np.int8)
         self.kernel = kernel
         self.ard = ard
         n_dims = self.points.shape[1]
         self._weights = np.full(n_dims, float(weight))
         self.noise = float(noise)
+        self.warp = warp
         self.rows: list[int] = []
         self.y = np.empty(0)
+        self._scaled: np.ndarray | None = None  # _standardized() of the current y
         self._buffer = np.empty((64, len(self.points)))  # rows 0..n-1 hold V = L^-1 K(X, all)
         self._sumsq = np.zeros(len(self.points))  # column sums of V**2
         self._chol = np.empty((0, 0))
@@ -212,9 +223,21 @@ class SpaceGP:
         self._rebuild()
 
     # --- posterior ----------------------------------------------------------------------------
+    def _warped(self) -> np.ndarray:
+        """y after the output warping: unchanged (``"none"``), or the normal scores of its ranks
+        (``"copula"``: a monotone map, so a few very bad cells no longer set the scale on which the
+        good ones are told apart)."""
+        if self.warp == "none" or len(self.y) < 2:
+            return self.y
+        return norm.ppf((rankdata(self.y) - 0.5) / len(self.y))
+
     def _standardized(self) -> np.ndarray:
-        scale = float(np.std(self.y))
-        return (self.y - float(np.mean(self.y))) / (scale if scale > 1e-12 else 1.0)
+        """The warped y, standardized; cached until the next observation (y only grows)."""
+        if self._scaled is None or len(self._scaled) != len(self.y):
+            y = self._warped()
+            scale = float(np.std(y))
+            self._scaled = (y - float(np.mean(y))) / (scale if scale > 1e-12 else 1.0)
+        return self._scaled
 
     def posterior(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) of the latent function at every point, in standardized units of y."""
@@ -226,5 +249,10 @@ class SpaceGP:
         return mean, np.sqrt(variance)
 
     def standardize(self, value: float) -> float:
-        scale = float(np.std(self.y))
-        return (value - float(np.mean(self.y))) / (scale if scale > 1e-12 else 1.0)
+        """An objective value in the GP's units (warped, then standardized); with the copula
+        warping, interpolated between the observed values."""
+        if self.warp == "none" or len(self.y) < 2:
+            scale = float(np.std(self.y))
+            return (value - float(np.mean(self.y))) / (scale if scale > 1e-12 else 1.0)
+        order = np.argsort(self.y, kind="stable")
+        return float(np.interp(value, self.y[order], self._standardized()[order]))

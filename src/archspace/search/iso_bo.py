@@ -13,9 +13,11 @@ Three things set it apart from the generic ``bo``:
   class's representative, so all isomorphs share one kernel input and what is learned about a
   class transfers to its other members.
 
-Hyperparameters (length scale, noise) come from a grid by marginal likelihood, refitted each
-time the data grow by ``refit_growth``. The first ``n_init`` proposals are uniform random cells
-(of unseen classes).
+Hyperparameters (ARD weights, noise) maximize the marginal likelihood, refitted each time the
+data grow by ``refit_growth``. The GP sees the normal scores of the ranks of the observed values
+(``warp="copula"``, the default; ``"none"``: raw values), so the cells with broken paths do not
+set the scale on which the good cells are told apart. The first ``n_init`` proposals are uniform
+random cells (of unseen classes).
 
 **Noise, inferred from what it observes.** The strategy is never told whether the objective is
 noisy (e.g. one training seed drawn per evaluation). It finds out: after ``probe_at`` proposals, then
@@ -40,7 +42,7 @@ differs only on an "irrelevant" edge and never evaluate it (measured: 7-8% of 30
 on CIFAR-100 missed the best cell, at Hamming distance 1-2 of where they stopped).
 
 Up to ``min(probe_at, local_after)`` proposals (100 by default) the search is exactly the one
-without probes and local steps (the first version of ``iso-bo``), so budgets up to 100 reproduce it.
+without probes and local steps; with ``warp="none"`` that is the first version of ``iso-bo``.
 ``select`` overrides the selection: ``"observed"`` (the best single observation), ``"posterior"``
 (lowest posterior mean, noisy or not), ``"auto"`` (posterior once noise was seen, else observed).
 """
@@ -57,7 +59,7 @@ from archspace.evaluation import Result
 from archspace.families.nb201.index import benchmark_ops_matrix, isomorphism_class_ids
 from archspace.search.base import SearchExhausted, Strategy
 from archspace.search.gp import expected_improvement
-from archspace.search.hamming_gp import KERNELS, SpaceGP
+from archspace.search.hamming_gp import KERNELS, WARPS, SpaceGP
 from archspace.search.history import History
 from archspace.search.registry import STRATEGIES
 from archspace.spaces.base import Space, as_generator
@@ -106,11 +108,14 @@ class IsomorphismAwareBO(Strategy):
         remeasure_top: int = 2,
         local_after: int = 100,
         local_every: int = 5,
+        warp: str = "copula",
     ) -> None:
         if n_init < 1:
             raise UsageError(f"n_init must be >= 1, got {n_init}")
         if kernel not in KERNELS:
             raise UsageError(f"unknown kernel {kernel!r}; choose from {KERNELS}")
+        if warp not in WARPS:
+            raise UsageError(f"unknown output warping {warp!r}; choose from {WARPS}")
         if select not in SELECTIONS:
             raise UsageError(f"unknown selection {select!r}; choose from {SELECTIONS}")
         if not refit_growth > 1.0:
@@ -141,13 +146,14 @@ class IsomorphismAwareBO(Strategy):
         self.remeasure_top = remeasure_top
         self.local_after = local_after
         self.local_every = local_every
+        self.warp = warp
         cells = space_cells(space)  # benchmark indices, ascending
         self._class_of_index = {}
         ids, first, klass = np.unique(isomorphism_class_ids()[cells], return_index=True, return_inverse=True)
         self.representatives = cells[first]  # per class: its first cell in benchmark order
         self.class_sizes = np.bincount(klass, minlength=len(ids))
         self._class_of_index = dict(zip(cells.tolist(), klass.tolist(), strict=True))
-        self.gp = SpaceGP(benchmark_ops_matrix()[self.representatives], kernel=kernel, ard=ard)
+        self.gp = SpaceGP(benchmark_ops_matrix()[self.representatives], kernel=kernel, ard=ard, warp=warp)
         self.history = History()
         self._excluded = np.zeros(len(ids), dtype=bool)  # classes proposed or told
         self._asked = 0
