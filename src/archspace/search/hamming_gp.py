@@ -240,7 +240,8 @@ class SpaceGP:
         return self._scaled
 
     def posterior(self) -> tuple[np.ndarray, np.ndarray]:
-        """(mean, std) of the latent function at every point, in standardized units of y."""
+        """(mean, std) of the latent function at every point, in the GP's units (y warped, then
+        standardized)."""
         y = self._standardized()
         w = solve_triangular(self._chol, y, lower=True, check_finite=False)
         mean = w @ self._buffer[: len(y)]
