@@ -38,8 +38,8 @@ switches the search to noise-aware mode for the rest of the run:
 **Local steps.** From proposal ``local_after`` on, every ``local_every``-th proposal is the unseen
 class at Hamming distance 1 (else 2) of the incumbent with the lowest posterior mean, whatever EI
 says: with ARD weights fitted near zero the GP can believe it already knows a neighbour that
-differs only on an "irrelevant" edge and never evaluate it (measured: 7-8% of 300-evaluation runs
-on CIFAR-100 missed the best cell, at Hamming distance 1-2 of where they stopped).
+differs only on an "irrelevant" edge and never evaluate it (measured with the raw-value GP: 7-8% of
+300-evaluation runs on CIFAR-100 missed the best cell, at Hamming distance 1-2 of where they stopped).
 
 Up to ``min(probe_at, local_after)`` proposals (100 by default) the search is exactly the one
 without probes and local steps; with ``warp="none"`` that is the first version of ``iso-bo``.
